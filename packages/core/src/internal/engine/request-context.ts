@@ -1,0 +1,61 @@
+import type { OperationPolicy } from '../compile/operation-policy';
+import type { Denial } from '../denial';
+import type { MatchResult } from '../match/route-matcher';
+import type { Principal } from './principal';
+import type { RequestHeaders, RequestView } from './request-view';
+
+/**
+ * One request's state as it passes the guard chain. Every field is
+ * assigned in the constructor so all contexts share one shape; `null`
+ * means "none yet".
+ */
+export class RequestContext {
+  readonly requestId: string;
+  readonly method: string;
+  /** Raw path, without the query. */
+  readonly path: string;
+  /** Raw query string without `?`. */
+  readonly query: string;
+  readonly match: MatchResult;
+  /** The operation this request is for, or null when it matched none. */
+  readonly operation: OperationPolicy | null;
+  /** Decoded path parameters, or null. */
+  readonly params: Readonly<Record<string, string>> | null;
+  readonly headers: RequestHeaders;
+  readonly view: RequestView;
+  /** The CORS origin allowed for this request, or null. */
+  readonly corsOrigin: string | null;
+  /** Milliseconds (performance.now) when core first saw the request. */
+  readonly startedAt: number;
+  /** The client address guards should use (a trusted-proxy guard may refine it). */
+  clientAddress: string | null;
+  principal: Principal | null;
+  /** The request body as the validation guard parsed it; `undefined` until then. */
+  body: unknown;
+  /** Parsed query parameters, when the validation guard produced them. */
+  queryParams: Readonly<Record<string, unknown>> | null;
+  /** Why the request was refused, once it was. */
+  denial: Denial | null;
+  /** An unexpected error that turned into a 500, kept for the audit trail. */
+  error: unknown;
+
+  constructor(view: RequestView, requestId: string, match: MatchResult, corsOrigin: string | null, startedAt: number) {
+    this.requestId = requestId;
+    this.method = view.method;
+    this.path = match.path;
+    this.query = match.query;
+    this.match = match;
+    this.operation = match.operation;
+    this.params = match.params;
+    this.headers = view.headers;
+    this.view = view;
+    this.corsOrigin = corsOrigin;
+    this.startedAt = startedAt;
+    this.clientAddress = view.remoteAddress;
+    this.principal = null;
+    this.body = undefined;
+    this.queryParams = null;
+    this.denial = null;
+    this.error = null;
+  }
+}
