@@ -149,7 +149,12 @@ export class Palisade {
     const onResponse: NonNullable<GuardHooks['onResponse']>[] = [];
     const onComplete: NonNullable<GuardHooks['onComplete']>[] = [];
     const guardNames: string[] = [];
+    let authenticationChecked = operation === null || operation.isPublic;
     for (const guard of this.#guards) {
+      if (!authenticationChecked && guard.stage !== 'admission' && guard.stage !== 'authentication') {
+        onRequest.push(requireAuthenticated);
+        authenticationChecked = true;
+      }
       const hooks = guard.compile(operation, { compiled: this.compiled });
       if (hooks === null) continue;
       guardNames.push(guard.name);
@@ -157,6 +162,7 @@ export class Palisade {
       if (hooks.onResponse) onResponse.push(hooks.onResponse);
       if (hooks.onComplete) onComplete.push(hooks.onComplete);
     }
+    if (!authenticationChecked) onRequest.push(requireAuthenticated);
     return Object.freeze({
       onRequest: onRequest.length ? onRequest : null,
       onResponse: onResponse.length ? onResponse : null,
@@ -336,6 +342,13 @@ export class Palisade {
   async close(): Promise<void> {
     for (const guard of this.#guards) await guard.close?.();
   }
+}
+
+// Deny by default: an operation that declares security never reaches the
+// next stage without a principal, even when no authentication guard is
+// installed (or one let the request through without setting one).
+function requireAuthenticated(ctx: RequestContext): GuardVerdict {
+  return ctx.principal === null ? deny('token_missing', { privateDetail: 'operation requires authentication and no guard established a principal' }) : null;
 }
 
 function isPreflight(ctx: RequestContext): boolean {

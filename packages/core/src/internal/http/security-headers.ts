@@ -34,6 +34,7 @@ export function computeSecurityHeaders(options: SecurityHeadersOptions = {}): re
       preload: options.hstsPreload ?? false,
     },
     referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
     xPoweredBy: true,
   });
   let called = false;

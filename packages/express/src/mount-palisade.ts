@@ -1,0 +1,192 @@
+import {
+  PalisadeConfigError,
+  createPalisade,
+  deny,
+  formatStartupReport,
+  type FrameworkRoute,
+  type Palisade,
+  type PalisadeOptions,
+  type Reply,
+  type RequestContext,
+  type StartupReport,
+} from '@palisade/core';
+import type { Express, NextFunction, Request, Response } from 'express';
+import { listExpressRoutes } from './list-routes';
+import { attachContext, findContext } from './request-state';
+
+export type MountPalisadeOptions = PalisadeOptions;
+
+/** What `mountPalisade` returns. */
+export interface MountedPalisade {
+  /** The compiled engine (policies, matcher, guards). */
+  readonly engine: Palisade;
+  /**
+   * The start-up report: compiled operations, and the app's routes that
+   * the document does not declare. Call it after registering routes.
+   */
+  report(): StartupReport;
+  /** `report()` as printable lines. */
+  formatReport(): string;
+  /** Closes the guards (timers, connections). */
+  close(): Promise<void>;
+}
+
+/**
+ * Mounts Palisade on an Express 5 app, in one call, before any route:
+ * every request is matched against the OpenAPI document and refused
+ * unless it is a canonical request for a declared operation that passes
+ * the guard chain. Every response gets the secure-headers profile and an
+ * `X-Request-Id`; every error becomes an RFC 9457 problem.
+ *
+ * @example
+ * ```ts
+ * const app = express();
+ * const palisade = await mountPalisade(app, { document: './openapi.yaml', cors: { origins: ['https://shop.example'] } });
+ * app.get('/orders', listOrders);
+ * console.log(palisade.formatReport());
+ * ```
+ * @throws PalisadeConfigError for invalid options or document, or when routes were registered first.
+ */
+export async function mountPalisade(app: Express, options: MountPalisadeOptions): Promise<MountedPalisade> {
+  if (typeof app !== 'function' || typeof (app as Partial<Express>).use !== 'function' || typeof (app as unknown as { handle?: unknown }).handle !== 'function') {
+    throw new PalisadeConfigError('ERR_PALISADE_MISUSE', 'mountPalisade(app, options): app must be an Express application (const app = express()).', { path: 'app', received: app });
+  }
+  if (listExpressRoutes(app).length > 0) {
+    throw new PalisadeConfigError('ERR_PALISADE_MISUSE', 'mountPalisade must be called before any route is registered: routes registered earlier would run without Palisade\'s checks.', {
+      path: 'app',
+      fix: 'Call `await mountPalisade(app, ...)` right after `express()`, then register routes.',
+    });
+  }
+  const engine = await createPalisade(options);
+  app.disable('x-powered-by');
+  installResponseFilter(app, engine);
+  app.use(function palisadeGuard(req: Request, res: Response, next: NextFunction) {
+    guardRequest(engine, req, res, next);
+  });
+  replaceFinalHandler(app, engine);
+  return {
+    engine,
+    report: () => engine.report(listExpressRoutes(app)),
+    formatReport: () => formatStartupReport(engine.report(listExpressRoutes(app))),
+    close: () => engine.close(),
+  };
+}
+
+function guardRequest(engine: Palisade, req: Request, res: Response, next: NextFunction): void {
+  const ctx = engine.startRequest({
+    method: req.method,
+    // `originalUrl` is the target as received, before any mounted router stripped a prefix.
+    url: req.originalUrl,
+    headers: req.headers,
+    remoteAddress: req.socket.remoteAddress ?? null,
+    readBody: null,
+    peerCertificate: null,
+  });
+  attachContext(req, ctx);
+  engine.forEachResponseHeader(ctx, (name, value) => {
+    if (value === null) res.removeHeader(name);
+    else res.setHeader(name, value);
+  });
+  lockMethod(req);
+  res.once('finish', () => engine.finishRequest(ctx, res.statusCode));
+  const verdict = engine.checkRequest(ctx);
+  if (verdict === null) return next();
+  if (!(verdict instanceof Promise)) return writeReply(res, verdict);
+  verdict.then(
+    (reply) => (reply === null ? next() : writeReply(res, reply)),
+    (error: unknown) => writeReply(res, engine.replyForError(ctx, error)),
+  );
+}
+
+// Checks ran for this method; a later middleware (method-override and kin)
+// must not turn the request into another one.
+function lockMethod(req: Request): void {
+  const method = req.method;
+  Object.defineProperty(req, 'method', { configurable: true, enumerable: true, get: () => method, set: () => {} });
+}
+
+function writeReply(res: Response, reply: Reply): void {
+  if (res.headersSent) return;
+  res.statusCode = reply.status;
+  for (const name of Object.keys(reply.headers)) res.setHeader(name, reply.headers[name]!);
+  if (reply.body === null) {
+    res.end();
+  } else {
+    res.setHeader('content-length', Buffer.byteLength(reply.body));
+    res.end(reply.body);
+  }
+}
+
+// Express 5 answers unrouted requests and errors with `finalhandler`, which
+// renders HTML (with stack traces outside production). Palisade answers
+// both itself: an error becomes a problem, a declared operation without a
+// handler a 501.
+function replaceFinalHandler(app: Express, engine: Palisade): void {
+  const handle = (app as unknown as { handle: (...args: unknown[]) => void }).handle.bind(app) as (req: Request, res: Response, callback?: NextFunction) => void;
+  (app as unknown as { handle: typeof handle }).handle = function palisadeHandle(req, res, callback) {
+    return handle(req, res, callback ?? ((error?: unknown) => finish(engine, req, res, error)));
+  };
+}
+
+function finish(engine: Palisade, req: Request, res: Response, error: unknown): void {
+  if (res.headersSent) {
+    // Too late for a problem response: cut the connection rather than
+    // leave the client with a truncated body that looks complete.
+    if (error !== undefined) res.destroy();
+    return;
+  }
+  const ctx = findContext(req);
+  if (ctx === undefined) {
+    // Failed before Palisade saw it (cannot happen when mounted first); fail closed.
+    res.statusCode = 500;
+    res.setHeader('content-type', 'application/problem+json');
+    res.end('{"type":"urn:palisade:problem:internal-error","title":"Internal Server Error","status":500}');
+    return;
+  }
+  if (error === undefined || error === 'route' || error === 'router') {
+    return writeReply(res, engine.replyForDenial(ctx, deny('operation_not_implemented', { privateDetail: 'declared operation has no Express handler' })));
+  }
+  writeReply(res, engine.replyForError(ctx, translateBodyParserError(error)));
+}
+
+// Errors from Express's own body parsers (express.json()) carry a `type`;
+// map the ones that are the client's fault to their reasons.
+function translateBodyParserError(error: unknown): unknown {
+  const type = (error as { type?: unknown } | null)?.type;
+  switch (type) {
+    case 'entity.too.large':
+      return deny('payload_too_large', { cause: error });
+    case 'entity.parse.failed':
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return deny('body_malformed', { detail: 'The request body is not valid JSON.', cause: error });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return deny('unsupported_media_type', { cause: error });
+    default:
+      return error;
+  }
+}
+
+// Response filtering sees every JSON body a handler sends: `res.json` (and
+// `res.send` of an object, which calls it) goes through core's response
+// hooks first. Installed once on the app's response prototype.
+function installResponseFilter(app: Express, engine: Palisade): void {
+  const proto = app.response as Response;
+  const json = proto.json;
+  proto.json = function palisadeJson(this: Response, body: unknown) {
+    const ctx: RequestContext | undefined = findContext(this.req);
+    if (ctx !== undefined && ctx.denial === null) {
+      const response = { status: this.statusCode, contentType: 'application/json', body };
+      const reply = engine.filterResponse(ctx, response);
+      if (reply !== null) {
+        writeReply(this, reply);
+        return this;
+      }
+      return json.call(this, response.body);
+    }
+    return json.call(this, body);
+  };
+}
+
+export type { FrameworkRoute };
