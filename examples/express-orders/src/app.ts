@@ -1,4 +1,4 @@
-import { deny } from '@palisade/core';
+import { deny, type Guard } from '@palisade/core';
 import { getPrincipal, mountPalisade, type MountedPalisade } from '@palisade/express';
 import express, { type Express, type Request } from 'express';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +18,13 @@ export interface OrdersApp {
  * only: routing, authentication, authorization, validation, filtering and
  * audit are Palisade's, configured by openapi.yaml.
  */
-export async function createOrdersApp(config: OrdersConfig, store = new OrdersStore()): Promise<OrdersApp> {
+export async function createOrdersApp(config: OrdersConfig, options: { store?: OrdersStore; extraGuards?: readonly Guard[] } = {}): Promise<OrdersApp> {
+  const store = options.store ?? new OrdersStore();
   const app = express();
   const palisade = await mountPalisade(app, {
     document: DOCUMENT_PATH,
     cors: { origins: config.corsOrigins },
+    guards: [...(options.extraGuards ?? [])],
   });
   app.use(express.json({ limit: '16kb' }));
 

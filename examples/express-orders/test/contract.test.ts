@@ -1,0 +1,122 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { close, listen, rawRequest } from '../../../test/helpers/http';
+import { createOrdersApp, type OrdersApp } from '../src/app';
+import { readConfig } from '../src/config';
+
+let server: Server;
+let base: string;
+let orders: OrdersApp;
+
+beforeAll(async () => {
+  orders = await createOrdersApp(readConfig({ CORS_ORIGINS: 'https://shop.example,https://admin.example' }));
+  server = createServer(orders.app);
+  base = await listen(server);
+});
+
+afterAll(async () => {
+  await close(server);
+  await orders.palisade.close();
+});
+
+// The reference README's "Across all operations" rules, over real HTTP.
+const pathTricks: { title: string; method: string; path: string; status: number }[] = [
+  { title: 'undeclared route with a handler', method: 'GET', path: '/internal/debug', status: 404 },
+  { title: 'undeclared route', method: 'GET', path: '/admin', status: 404 },
+  { title: 'case variant', method: 'GET', path: '/ADMIN/users', status: 404 },
+  { title: 'case variant of a literal after a param', method: 'GET', path: '/orders/ord-0001/CHECKOUT', status: 404 },
+  { title: 'trailing slash', method: 'GET', path: '/admin/users/', status: 404 },
+  { title: 'doubled slash', method: 'GET', path: '/admin//users', status: 404 },
+  { title: 'leading doubled slash', method: 'GET', path: '//admin/users', status: 404 },
+  { title: 'dot segment', method: 'GET', path: '/admin/./users', status: 404 },
+  { title: 'dot-dot segment', method: 'GET', path: '/orders/../admin/users', status: 404 },
+  { title: 'encoded dot-dot', method: 'GET', path: '/orders/%2e%2e/admin/users', status: 404 },
+  { title: 'encoded slash', method: 'GET', path: '/admin%2fusers', status: 404 },
+  { title: 'encoded slash in a parameter', method: 'GET', path: '/orders/ord-0001%2Fcheckout', status: 404 },
+  { title: 'backslash', method: 'GET', path: '/admin\\users', status: 404 },
+  { title: 'encoded backslash', method: 'GET', path: '/admin%5cusers', status: 404 },
+  { title: 'encoded NUL', method: 'GET', path: '/orders/ord-0001%00', status: 404 },
+  { title: 'percent-encoded literal', method: 'GET', path: '/%61dmin/users', status: 404 },
+  { title: 'malformed escape', method: 'GET', path: '/orders/%zz', status: 400 },
+  { title: 'truncated escape', method: 'GET', path: '/orders/%4', status: 400 },
+  { title: 'invalid UTF-8', method: 'GET', path: '/orders/%C3%28', status: 400 },
+  { title: 'overlong UTF-8 slash', method: 'GET', path: '/orders/%C0%AF', status: 400 },
+  { title: 'undeclared method on a declared path', method: 'PUT', path: '/orders/ord-0001', status: 405 },
+  { title: 'TRACE', method: 'TRACE', path: '/orders', status: 405 },
+];
+
+describe('deny by default (reference: across all operations)', () => {
+  it.each(pathTricks)('$title: $method $path -> $status', async ({ method, path, status }) => {
+    const res = await rawRequest(base, method, path);
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    const problem = res.json<Record<string, unknown>>();
+    expect(problem).toMatchObject({ status });
+    expect(typeof problem.type).toBe('string');
+    expect(typeof problem.title).toBe('string');
+  });
+
+  it('reports the leftover debug route as undeclared', () => {
+    expect(orders.palisade.report().undeclaredRoutes).toContainEqual({ method: 'GET', path: '/internal/debug' });
+  });
+
+  it('answers 405 with Allow', async () => {
+    const res = await rawRequest(base, 'PUT', '/orders/ord-0001');
+    expect(res.headers.allow).toBe('GET, HEAD, PATCH, DELETE');
+  });
+
+  it('requires a token on every operation but /health and /login', async () => {
+    for (const [method, path] of [
+      ['GET', '/orders'],
+      ['POST', '/orders'],
+      ['GET', '/orders/ord-0001'],
+      ['HEAD', '/orders/ord-0001'],
+      ['DELETE', '/orders/ord-0001'],
+      ['POST', '/orders/ord-0001/checkout'],
+      ['GET', '/admin/users'],
+      ['POST', '/webhooks'],
+    ] as const) {
+      const res = await rawRequest(base, method, path);
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    }
+  });
+
+  it('lets method-override and rewrite headers change nothing', async () => {
+    for (const headers of [{ 'x-http-method-override': 'GET' }, { 'x-http-method': 'GET' }, { 'x-method-override': 'GET' }]) {
+      expect((await rawRequest(base, 'DELETE', '/orders/ord-0001', { headers })).status).toBe(401);
+    }
+    const rewritten = await rawRequest(base, 'GET', '/health', { headers: { 'x-original-url': '/internal/debug', 'x-rewrite-url': '/internal/debug' } });
+    expect(rewritten.json()).toEqual({ status: 'ok' });
+  });
+
+  it('serves the public operations', async () => {
+    expect((await rawRequest(base, 'GET', '/health')).json()).toEqual({ status: 'ok' });
+    const login = await rawRequest(base, 'POST', '/login', { body: JSON.stringify({ username: 'alice', password: 'alice-pass-123' }) });
+    expect(login.status).toBe(200);
+    expect(login.json()).toEqual({ ok: true });
+    const bad = await rawRequest(base, 'POST', '/login', { body: JSON.stringify({ username: 'alice', password: 'wrong' }) });
+    expect(bad.status).toBe(401);
+    expect(bad.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it('puts the secure headers on every response', async () => {
+    for (const [method, path] of [['GET', '/health'], ['GET', '/internal/debug'], ['GET', '/orders']] as const) {
+      const res = await rawRequest(base, method, path);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['content-security-policy']).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
+      expect(res.headers['strict-transport-security']).toBeDefined();
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['x-request-id']).toBeDefined();
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it('answers CORS for CORS_ORIGINS only', async () => {
+    const ok = await rawRequest(base, 'GET', '/health', { headers: { origin: 'https://admin.example' } });
+    expect(ok.headers['access-control-allow-origin']).toBe('https://admin.example');
+    const evil = await rawRequest(base, 'GET', '/health', { headers: { origin: 'https://evil.example' } });
+    expect(evil.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
