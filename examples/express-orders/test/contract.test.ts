@@ -83,7 +83,7 @@ describe('deny by default (reference: across all operations)', () => {
   });
 
   it('lets method-override and rewrite headers change nothing', async () => {
-    for (const headers of [{ 'x-http-method-override': 'GET' }, { 'x-http-method': 'GET' }, { 'x-method-override': 'GET' }]) {
+    for (const headers of [{ 'x-http-method-override': 'GET' }, { 'x-http-method': 'GET' }, { 'x-method-override': 'GET' }] as Record<string, string>[]) {
       expect((await rawRequest(base, 'DELETE', '/orders/ord-0001', { headers })).status).toBe(401);
     }
     const rewritten = await rawRequest(base, 'GET', '/health', { headers: { 'x-original-url': '/internal/debug', 'x-rewrite-url': '/internal/debug' } });

