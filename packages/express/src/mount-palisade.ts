@@ -12,6 +12,7 @@ import {
 } from '@palisade/core';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { listExpressRoutes } from './list-routes';
+import { bindRoutesToOperations } from './route-binding';
 import { attachContext, findContext } from './request-state';
 
 export type MountPalisadeOptions = PalisadeOptions;
@@ -60,14 +61,28 @@ export async function mountPalisade(app: Express, options: MountPalisadeOptions)
   const engine = await createPalisade(options);
   app.disable('x-powered-by');
   installResponseFilter(app, engine);
+  const bindExistingRoutes = bindRoutesToOperations(app, (_req, res, ctx, operationId, routePath) => {
+    writeReply(res, engine.replyForDenial(ctx, deny('undeclared_route', { privateDetail: `checked as ${operationId} but Express routed it to ${routePath}` })));
+  });
+  let routesBound = false;
   app.use(function palisadeGuard(req: Request, res: Response, next: NextFunction) {
+    if (!routesBound) {
+      // Routers built before the mount and attached later are only
+      // reachable through the stack; bind their routes once, on first use.
+      bindExistingRoutes();
+      routesBound = true;
+    }
     guardRequest(engine, req, res, next);
   });
   replaceFinalHandler(app, engine);
+  const report = () => {
+    bindExistingRoutes();
+    return engine.report(listExpressRoutes(app));
+  };
   return {
     engine,
-    report: () => engine.report(listExpressRoutes(app)),
-    formatReport: () => formatStartupReport(engine.report(listExpressRoutes(app))),
+    report,
+    formatReport: () => formatStartupReport(report()),
     close: () => engine.close(),
   };
 }

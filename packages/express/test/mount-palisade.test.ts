@@ -55,6 +55,13 @@ const calls: string[] = [];
 
 beforeAll(async () => {
   app = express();
+  // A router built before Palisade was mounted, with a leftover route that
+  // the template /items/{id} would also match.
+  const legacy = express.Router();
+  legacy.get('/legacy-export', (_req, res) => {
+    calls.push('legacy-export');
+    res.json({ leaked: true });
+  });
   palisade = await mountPalisade(app, { document, cors: { origins: ['https://shop.example'] }, guards: [testAuthentication] });
   // What method-override middleware does: rewrite the method from a header.
   app.use((req, _res, next) => {
@@ -72,6 +79,12 @@ beforeAll(async () => {
     res.status(201).json({});
   });
   app.get('/items/mine', (_req, res) => res.json({ mine: true }));
+  // Undeclared, registered before the templated route it shadows.
+  app.get('/items/export', (_req, res) => {
+    calls.push('export');
+    res.json({ everything: true });
+  });
+  app.use('/items', legacy);
   app.get('/items/:id', (req, res) => res.json({ id: req.params.id }));
   app.delete('/items/:id', (_req, res) => {
     calls.push('deleteItem');
@@ -103,6 +116,23 @@ describe('mountPalisade on Express 5', () => {
     const res = await rawRequest(base, 'GET', '/items/abc');
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ id: 'abc' });
+  });
+
+  it('never lets Express hand a request to another route than the operation checked', async () => {
+    calls.length = 0;
+    for (const path of ['/items/export', '/items/legacy-export']) {
+      const res = await rawRequest(base, 'GET', path);
+      expect(res.status, path).toBe(404);
+      expect(res.json()).toEqual({ type: 'urn:palisade:problem:not-found', title: 'Not Found', status: 404 });
+    }
+    expect(calls).toEqual([]);
+    // Near miss: a value of the template that no other route claims.
+    expect((await rawRequest(base, 'GET', '/items/exports')).json()).toEqual({ id: 'exports' });
+  });
+
+  it('routes case-sensitively, as the document declares', async () => {
+    // /items/MINE is /items/{id} with id "MINE", not /items/mine.
+    expect((await rawRequest(base, 'GET', '/items/MINE')).json()).toEqual({ id: 'MINE' });
   });
 
   it('prefers literal segments over templated ones', async () => {
@@ -141,7 +171,11 @@ describe('mountPalisade on Express 5', () => {
     expect(res.json()).toEqual({ type: 'urn:palisade:problem:not-found', title: 'Not Found', status: 404 });
     expect(calls).toEqual([]);
     const report = palisade.report();
-    expect(report.undeclaredRoutes).toEqual([{ method: 'GET', path: '/shadow' }]);
+    expect(report.undeclaredRoutes).toEqual([
+      { method: 'GET', path: '/items/export' },
+      { method: 'GET', path: '/items/legacy-export' },
+      { method: 'GET', path: '/shadow' },
+    ]);
     expect(report.unimplementedOperations.map((operation) => operation.operationId)).toEqual(['unimplemented']);
     expect(palisade.formatReport()).toContain('undeclared route GET /shadow');
   });

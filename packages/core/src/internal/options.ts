@@ -3,8 +3,9 @@ import { PalisadeConfigError, closestMatch, describeValue, type PalisadeConfigEr
 
 // One ajv instance for every options schema of every package. `jsType`
 // lets a schema ask for values JSON cannot describe (functions, RegExps,
-// URLs), which options need for loaders and callbacks.
-const optionsAjv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+// URLs), which options need for loaders and callbacks. `errorMessage` is
+// an annotation read by describeAjvError, not a validation keyword.
+const optionsAjv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, keywords: ['errorMessage'] });
 optionsAjv.addKeyword({
   keyword: 'jsType',
   schemaType: 'string',
@@ -79,7 +80,8 @@ function describeAjvError(error: ErrorObject, root: unknown, rootSchema: SchemaO
     case 'type':
       return { path: base || '(options)', received, what: `must be ${article(String((error.params as { type: string }).type))}; received ${describeValue(received)}` };
     case 'jsType':
-      return { path: base || '(options)', received, what: `must be a ${String(error.schema)}; received ${describeValue(received)}` };
+      // A keyword declared with `errors: false` gets no `schema` on its error; read the expected kind from the schema.
+      return { path: base || '(options)', received, what: `must be ${article(String(schemaAt(rootSchema, error.schemaPath)?.jsType))}; received ${describeValue(received)}` };
     case 'enum':
       return {
         path: base || '(options)',
@@ -89,7 +91,7 @@ function describeAjvError(error: ErrorObject, root: unknown, rootSchema: SchemaO
     case 'const':
       return { path: base || '(options)', received, what: `must be ${describeValue((error.params as { allowedValue: unknown }).allowedValue)}; received ${describeValue(received)}` };
     default: {
-      const custom = schemaAt(rootSchema, error.schemaPath.replace(/\/[^/]+$/, ''))?.errorMessage;
+      const custom = schemaAt(rootSchema, error.schemaPath)?.errorMessage;
       return {
         path: base || '(options)',
         received,

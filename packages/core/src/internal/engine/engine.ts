@@ -41,7 +41,9 @@ const assertPalisadeOptions: (options: unknown) => asserts options is PalisadeOp
   properties: {
     document: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object', jsType: 'object' }] },
     baseDir: { type: 'string', minLength: 1 },
-    guards: { type: 'array', items: { type: 'object', jsType: 'object' } },
+    // Items are checked by checkGuard, which recognises a factory passed
+    // in place of its result and says how to call it.
+    guards: { type: 'array' },
     cors: {
       type: 'object',
       additionalProperties: false,

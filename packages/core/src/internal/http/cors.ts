@@ -53,7 +53,7 @@ export class CorsPolicy {
 export function isExactOrigin(origin: string): boolean {
   try {
     const url = new URL(origin);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin;
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin && !origin.includes('*');
   } catch {
     return false;
   }

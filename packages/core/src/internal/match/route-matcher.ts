@@ -26,6 +26,8 @@ export interface MatchResult {
 interface RouteEntry {
   readonly pathTemplate: string;
   readonly paramNames: readonly string[];
+  /** Builds the params object; null for routes without parameters. */
+  readonly createParams: ((values: readonly string[]) => Record<string, string>) | null;
   readonly methods: Readonly<Record<string, OperationPolicy>>;
   readonly allow: string;
 }
@@ -37,6 +39,11 @@ interface PatternEdge {
 
 interface TrieNode {
   literals: Map<string, TrieNode> | null;
+  /** The same children as `literals`, as parallel arrays, while there are few: `===` beats hashing a fresh slice. */
+  literalKeys: string[] | null;
+  literalNodes: TrieNode[] | null;
+  /** Declared literal value -> its canonical spelling (the `literals` key). */
+  literalSpellings: Map<string, string> | null;
   patterns: PatternEdge[] | null;
   param: TrieNode | null;
   route: RouteEntry | null;
@@ -53,7 +60,7 @@ const FORBIDDEN_DECODED = /[/\\\u0000-\u001f\u007f]/;
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function newNode(): TrieNode {
-  return { literals: null, patterns: null, param: null, route: null };
+  return { literals: null, literalKeys: null, literalNodes: null, literalSpellings: null, patterns: null, param: null, route: null };
 }
 
 /**
@@ -127,11 +134,20 @@ export class RouteMatcher {
         node = edge.node;
       } else {
         node.literals ??= new Map();
+        node.literalSpellings ??= new Map();
         const key = canonicalLiteral(segment);
+        node.literalSpellings.set(segment, key);
         let next = node.literals.get(key);
         if (!next) {
           next = newNode();
           node.literals.set(key, next);
+          if (node.literals.size <= SMALL_LITERAL_SET) {
+            (node.literalKeys ??= []).push(key);
+            (node.literalNodes ??= []).push(next);
+          } else {
+            node.literalKeys = null;
+            node.literalNodes = null;
+          }
         }
         node = next;
       }
@@ -142,7 +158,7 @@ export class RouteMatcher {
         fix: 'Merge the two path items into one.',
       });
     }
-    node.route = { pathTemplate: template, paramNames, methods, allow };
+    node.route = { pathTemplate: template, paramNames, createParams: paramNames.length === 0 ? null : createParamsFactory(paramNames), methods, allow };
     this.#routes.push(node.route);
   }
 
@@ -164,8 +180,11 @@ export class RouteMatcher {
     if (path.length > MAX_PATH_LENGTH) return miss('not_found', path.slice(0, 256), query);
     if (path.includes('#')) return miss('malformed', path, query);
 
+    // Most paths need no decoding at all; then one array serves as both
+    // the raw and the decoded segments.
+    const careful = NEEDS_CARE.test(path);
     const raw: string[] = [];
-    const decoded: string[] = [];
+    const decoded: string[] = careful ? [] : raw;
     if (path !== '/') {
       let position = 1;
       while (position <= path.length) {
@@ -173,13 +192,15 @@ export class RouteMatcher {
         if (next < 0) next = path.length;
         const segment = path.slice(position, next);
         if (segment === '' || segment === '.' || segment === '..' || raw.length === MAX_SEGMENTS) return miss('not_found', path, query);
-        if (NEEDS_CARE.test(segment)) {
-          const value = decodeSegment(segment);
-          if (value === MALFORMED) return miss('malformed', path, query);
-          if (value === NOT_CANONICAL) return miss('not_found', path, query);
-          decoded.push(value);
-        } else {
-          decoded.push(segment);
+        if (careful) {
+          if (NEEDS_CARE.test(segment)) {
+            const value = decodeSegment(segment);
+            if (value === MALFORMED) return miss('malformed', path, query);
+            if (value === NOT_CANONICAL) return miss('not_found', path, query);
+            decoded.push(value);
+          } else {
+            decoded.push(segment);
+          }
         }
         raw.push(segment);
         position = next + 1;
@@ -188,16 +209,12 @@ export class RouteMatcher {
 
     const values: string[] = [];
     const route = walk(this.#root, raw, decoded, 0, values);
-    if (route === null) return miss('not_found', path, query);
+    if (route === null || route === NON_CANONICAL_LITERAL) return miss('not_found', path, query);
     const operation = route.methods[method];
     if (operation === undefined) {
       return { kind: 'method_not_allowed', operation: null, params: null, allow: route.allow, pathTemplate: route.pathTemplate, path, query };
     }
-    let params: Record<string, string> | null = null;
-    if (route.paramNames.length > 0) {
-      params = Object.create(null) as Record<string, string>;
-      for (let i = 0; i < route.paramNames.length; i++) params[route.paramNames[i]!] = values[i]!;
-    }
+    const params = route.createParams === null ? null : route.createParams(values);
     return { kind: 'operation', operation, params, allow: route.allow, pathTemplate: route.pathTemplate, path, query };
   }
 
@@ -211,15 +228,48 @@ function miss(kind: 'not_found' | 'malformed', path: string, query: string): Mat
   return { kind, operation: null, params: null, allow: null, pathTemplate: null, path, query };
 }
 
+const NON_CANONICAL_LITERAL = Symbol('non-canonical literal');
+const SMALL_LITERAL_SET = 8;
+
+function findLiteral(node: TrieNode, segment: string): TrieNode | undefined {
+  const keys = node.literalKeys;
+  if (keys !== null) {
+    for (let i = 0; i < keys.length; i++) if (keys[i] === segment) return node.literalNodes![i];
+    return undefined;
+  }
+  return node.literals!.get(segment);
+}
+
+// Parameter objects have no Object.prototype in their chain (a parameter
+// named `__proto__` or `constructor` is plain data), yet are fast-mode
+// objects: `Object.create(null)` would start each one in dictionary mode.
+function createParamsFactory(names: readonly string[]): (values: readonly string[]) => Record<string, string> {
+  function Params(this: Record<string, string>) {}
+  Params.prototype = Object.create(null);
+  return (values) => {
+    const params = new (Params as unknown as new () => Record<string, string>)();
+    for (let i = 0; i < names.length; i++) params[names[i]!] = values[i]!;
+    return params;
+  };
+}
+
 // Literal > pattern > parameter, backtracking only into untried branches.
 // Each trie node sits at one depth, so a walk visits each node at most once.
-function walk(node: TrieNode, raw: readonly string[], decoded: readonly string[], depth: number, values: string[]): RouteEntry | null {
+function walk(node: TrieNode, raw: readonly string[], decoded: readonly string[], depth: number, values: string[]): RouteEntry | typeof NON_CANONICAL_LITERAL | null {
   if (depth === raw.length) return node.route;
   if (node.literals !== null) {
-    const next = node.literals.get(raw[depth]!);
+    const next = findLiteral(node, raw[depth]!);
     if (next !== undefined) {
       const found = walk(next, raw, decoded, depth + 1, values);
       if (found !== null) return found;
+    }
+    // `/items/%6Dine` is `/items/mine` spelled otherwise. Letting it fall
+    // through to `/items/{id}` would run that operation's checks for a
+    // request a decoding framework routes to `/items/mine`'s handler, so
+    // the whole match fails instead of trying other branches.
+    if (raw !== decoded) {
+      const spelling = node.literalSpellings!.get(decoded[depth]!);
+      if (spelling !== undefined && spelling !== raw[depth]) return NON_CANONICAL_LITERAL;
     }
   }
   if (node.patterns !== null) {

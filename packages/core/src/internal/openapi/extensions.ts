@@ -178,7 +178,7 @@ const extensionValidators = Object.fromEntries(
 export function checkExtension(name: string, value: unknown, path: readonly (string | number)[], place: ExtensionPlace | null): void {
   const pointer = toPointer(path);
   if (!Object.prototype.hasOwnProperty.call(EXTENSIONS, name)) {
-    const suggestion = closestMatch(name, Object.keys(EXTENSIONS));
+    const suggestion = closestExtension(name);
     throw new PalisadeConfigError('ERR_PALISADE_INVALID_EXTENSION', `OpenAPI document at ${pointer}: unknown extension "${name}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Palisade fails on unknown x-palisade-* keys so that a typo cannot switch a protection off.`, {
       path: pointer,
       received: name,
@@ -203,21 +203,71 @@ export function checkExtension(name: string, value: unknown, path: readonly (str
     });
   }
   // Ranges the schema cannot express.
-  walkDurations(value, pointer);
+  walkDurations(name, value, pointer);
+  if (name === 'x-palisade-claims') checkClaimPatterns(value as Record<string, unknown>, pointer);
 }
 
-function walkDurations(value: unknown, pointer: string): void {
+// Every name shares the 11-character `x-palisade-` prefix, which would make
+// any two names look close; compare what follows it.
+function closestExtension(name: string): string | null {
+  const bare = name.slice('x-palisade'.length).replace(/^[-_]/, '');
+  const match = closestMatch(bare, Object.keys(EXTENSIONS).map((known) => known.slice('x-palisade-'.length)));
+  return match === null ? null : `x-palisade-${match}`;
+}
+
+function walkDurations(name: string, value: unknown, pointer: string): void {
   if (value === null || typeof value !== 'object') return;
   for (const key of Object.keys(value)) {
     const child = (value as Record<string, unknown>)[key];
-    if (key === 'window' || key === 'block' || key === 'maxAge') parseDuration(child, `${pointer}/${key}`);
-    else walkDurations(child, `${pointer}/${key}`);
+    if (key === 'window' || key === 'block' || key === 'maxAge') checkDuration(name, key, child, `${pointer}/${key}`);
+    else walkDurations(name, child, `${pointer}/${key}`);
   }
 }
 
+// parseDuration reports an option path; in a document the error is the
+// extension's, at its JSON pointer.
+function checkDuration(name: string, key: string, value: unknown, pointer: string): void {
+  try {
+    parseDuration(value, pointer);
+  } catch (error) {
+    throw new PalisadeConfigError('ERR_PALISADE_INVALID_EXTENSION', `OpenAPI document at ${pointer}: ${name} "${key}" must be a positive duration; received ${describeValue(value)}.`, {
+      path: pointer,
+      received: value,
+      fix: 'Use seconds (30) or a string such as "30s", "15m", "1h".',
+      cause: error,
+    });
+  }
+}
+
+function checkClaimPatterns(value: Record<string, unknown>, pointer: string): void {
+  for (const list of ['allOf', 'anyOf'] as const) {
+    const rules = value[list];
+    if (!Array.isArray(rules)) continue;
+    rules.forEach((rule: Record<string, unknown>, index) => {
+      if (typeof rule.matches !== 'string') return;
+      try {
+        new RegExp(rule.matches, 'u');
+      } catch (error) {
+        const at = `${pointer}/${list}/${index}/matches`;
+        throw new PalisadeConfigError('ERR_PALISADE_INVALID_EXTENSION', `OpenAPI document at ${at}: x-palisade-claims "matches" is not a valid regular expression: ${describeValue(rule.matches)}.`, {
+          path: at,
+          received: rule.matches,
+          fix: 'Write a JavaScript regular expression (it is compiled with the "u" flag).',
+          cause: error,
+        });
+      }
+    });
+  }
+}
+
+// The deepest error names the culprit; at one depth an unknown property
+// beats the "required" error its typo causes, since it can say "did you mean".
 function pickError(errors: ErrorObject[]): ErrorObject {
   let best = errors[0]!;
-  for (const error of errors) if (error.instancePath.length > best.instancePath.length) best = error;
+  for (const error of errors) {
+    if (error.instancePath.length > best.instancePath.length) best = error;
+    else if (error.instancePath.length === best.instancePath.length && error.keyword === 'additionalProperties' && best.keyword !== 'additionalProperties') best = error;
+  }
   return best;
 }
 

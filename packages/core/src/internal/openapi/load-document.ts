@@ -109,11 +109,21 @@ function translateRefError(error: unknown, source: string | null): PalisadeConfi
   const where = (first as { path?: unknown }).path;
   const pointer = Array.isArray(where) ? toPointer(where as string[]) : '';
   const message = (first as Error).message ?? String(first);
-  const isMissing = /Missing \$ref pointer|Error resolving \$ref|ENOENT|no such file/i.test(message);
+  // http(s) resolution is switched off, so a remote $ref fails as "Could not find resolver".
+  const isRemote = /Could not find resolver/i.test(message);
+  const isMissing = isRemote || /Missing \$ref pointer|Error resolving \$ref|ENOENT|no such file/i.test(message);
   return new PalisadeConfigError(
     isMissing ? 'ERR_PALISADE_DANGLING_REF' : 'ERR_PALISADE_DOCUMENT_INVALID',
-    `${sourceLabel(source)}at ${pointer || '/'}: ${isMissing ? 'dangling $ref: ' : ''}${message}`,
-    { path: pointer, fix: isMissing ? 'Point the $ref at a component or file that exists.' : undefined, cause: error },
+    `${sourceLabel(source)}at ${pointer || '/'}: ${isRemote ? 'remote $refs are never fetched: ' : isMissing ? 'dangling $ref: ' : ''}${message}`,
+    {
+      path: pointer,
+      fix: isRemote
+        ? 'Save the referenced file next to the document and $ref it by a relative path.'
+        : isMissing
+          ? 'Point the $ref at a component or file that exists.'
+          : undefined,
+      cause: error,
+    },
   );
 }
 
