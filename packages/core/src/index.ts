@@ -36,6 +36,7 @@ export { RouteMatcher, type MatchResult } from './internal/match/route-matcher';
 export { computeSecurityHeaders, type SecurityHeadersOptions, type HeaderInstruction } from './internal/http/security-headers';
 export type { CorsOptions } from './internal/http/cors';
 export { chooseRequestId } from './internal/http/request-id';
+export { readNodeBody } from './internal/http/read-body';
 export {
   HTTP_METHODS,
   type HttpMethod,

@@ -1,6 +1,7 @@
 import {
   PalisadeConfigError,
   createPalisade,
+  readNodeBody,
   deny,
   formatStartupReport,
   type FrameworkRoute,
@@ -94,8 +95,10 @@ function guardRequest(engine: Palisade, req: Request, res: Response, next: NextF
     url: req.originalUrl,
     headers: req.headers,
     remoteAddress: req.socket.remoteAddress ?? null,
-    readBody: null,
-    peerCertificate: null,
+    // Express's own body parsers must not run before Palisade reads the
+    // body; a consumed stream shows up as null here.
+    readBody: req.readableEnded || (req as { _body?: boolean })._body ? null : (maxBytes) => readNodeBody(req, maxBytes),
+    peerCertificate: peerCertificateOf(req),
   });
   attachContext(req, ctx);
   engine.forEachResponseHeader(ctx, (name, value) => {
@@ -105,12 +108,27 @@ function guardRequest(engine: Palisade, req: Request, res: Response, next: NextF
   lockMethod(req);
   res.once('finish', () => engine.finishRequest(ctx, res.statusCode));
   const verdict = engine.checkRequest(ctx);
-  if (verdict === null) return next();
+  if (verdict === null) return proceed(req, ctx, next);
   if (!(verdict instanceof Promise)) return writeReply(res, verdict);
   verdict.then(
-    (reply) => (reply === null ? next() : writeReply(res, reply)),
+    (reply) => (reply === null ? proceed(req, ctx, next) : writeReply(res, reply)),
     (error: unknown) => writeReply(res, engine.replyForError(ctx, error)),
   );
+}
+
+// Handlers read what the validation guard parsed and checked, not a second
+// parse of their own.
+function proceed(req: Request, ctx: RequestContext, next: NextFunction): void {
+  if (ctx.body !== undefined) req.body = ctx.body;
+  if (ctx.queryParams !== null) Object.defineProperty(req, 'query', { configurable: true, enumerable: true, writable: true, value: ctx.queryParams });
+  next();
+}
+
+// The client certificate of a TLS socket, for certificate-bound tokens.
+function peerCertificateOf(req: Request): (() => Buffer | null) | null {
+  const socket = req.socket as { getPeerCertificate?: (detailed?: boolean) => { raw?: Buffer } | null };
+  if (typeof socket.getPeerCertificate !== 'function') return null;
+  return () => socket.getPeerCertificate!(false)?.raw ?? null;
 }
 
 // Checks ran for this method; a later middleware (method-override and kin)
