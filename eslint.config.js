@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 const noDeepImports = {
   patterns: [
     {
-      group: ['@palisade/*/src', '@palisade/*/src/*', '**/internal', '**/internal/*', '../../*/src/*', '../../../packages/*'],
+      group: ['@palisade/*/src', '@palisade/*/src/**', '@palisade/*/internal', '@palisade/*/internal/**', '../../*/src/**', '../../../packages/**', '**/packages/*/src/**'],
       message: 'Import Palisade packages by their public name (@palisade/<name>) only; internals are not API.',
     },
   ],

@@ -7,15 +7,18 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Guard } from '@palisade/core';
+import { exportJWK, generateKeyPair } from 'jose';
 import { createOrdersApp } from '../examples/express-orders/src/app';
 import { readConfig } from '../examples/express-orders/src/config';
 import { rawRequest } from '../test/helpers/http';
+import { startTestProvider, type TestProvider } from '../test/helpers/oidc-provider';
+import { forgeToken, hs256WithPublicKey, tamperPayload } from '../test/helpers/token-forge';
 
 interface Attack {
   readonly attack: string;
   readonly method: string;
   readonly path: string;
-  readonly headers?: Record<string, string>;
+  readonly headers?: Record<string, string> | ((issuer: TestProvider) => Promise<Record<string, string>>);
   readonly body?: string;
   readonly expected: number;
   /** A near miss: a legitimate request that must pass. */
@@ -40,9 +43,38 @@ const attacks: Attack[] = [
   { attack: 'undeclared method', method: 'PUT', path: '/orders/ord-0001', expected: 405 },
   { attack: 'TRACE', method: 'TRACE', path: '/orders', expected: 405 },
   { attack: 'admin function without a token', method: 'GET', path: '/admin/users', expected: 401 },
+  { attack: 'token with alg "none"', method: 'GET', path: '/orders', headers: async (op) => bearer(await forgeToken({ header: { alg: 'none' }, payload: claims(op, 'user-alice', 'orders:read') })), expected: 401 },
+  { attack: 'HS256 signed with the public key', method: 'GET', path: '/orders', headers: async (op) => bearer((await hs256WithPublicKey(op.publicJwks().keys[0]!, claims(op, 'user-alice', 'orders:read')))[0]!.token), expected: 401 },
+  { attack: 'claims edited after signing', method: 'GET', path: '/admin/users', headers: async (op) => bearer(tamperPayload(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:read' }), { scope: 'admin:users' })), expected: 401 },
+  { attack: 'expired token', method: 'GET', path: '/orders', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:read', expiresIn: -120 })), expected: 401 },
+  { attack: 'token for another audience', method: 'GET', path: '/orders', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:read', audience: 'billing-api' })), expected: 401 },
+  { attack: 'ID token as access token', method: 'GET', path: '/orders', headers: async (op) => bearer(await op.issueIdToken({ sub: 'user-alice' })), expected: 401 },
+  {
+    attack: "attacker's key embedded in the header",
+    method: 'GET',
+    path: '/orders',
+    headers: async (op) => {
+      const attacker = await generateKeyPair('ES256');
+      return bearer(await forgeToken({ header: { alg: 'ES256', jwk: await exportJWK(attacker.publicKey) }, payload: claims(op, 'user-alice', 'orders:read'), key: attacker.privateKey }));
+    },
+    expected: 401,
+  },
+  { attack: 'admin function without its scope', method: 'GET', path: '/admin/users', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:read orders:write' })), expected: 403 },
+  { attack: "BOLA: another user's order", method: 'GET', path: '/orders/ord-0021', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:read' })), expected: 404 },
+  { attack: 'delete without orders:admin', method: 'DELETE', path: '/orders/ord-0001', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:read orders:write' })), expected: 403 },
+  { attack: 'checkout without step-up', method: 'POST', path: '/orders/ord-0001/checkout', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:write' })), expected: 401 },
+  { attack: 'near miss: own order', method: 'GET', path: '/orders/ord-0001', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:read' })), expected: 200, legitimate: true },
+  { attack: 'near miss: admin reads any order', method: 'GET', path: '/orders/ord-0021', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-admin', scope: 'orders:read orders:admin' })), expected: 200, legitimate: true },
+  { attack: 'near miss: checkout after MFA', method: 'POST', path: '/orders/ord-0002/checkout', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:write', amr: ['pwd', 'mfa'] })), expected: 200, legitimate: true },
   { attack: 'near miss: health check', method: 'GET', path: '/health', expected: 200, legitimate: true },
   { attack: 'near miss: login', method: 'POST', path: '/login', body: JSON.stringify({ username: 'alice', password: 'alice-pass-123' }), expected: 200, legitimate: true },
 ];
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const claims = (op: TestProvider, sub: string, scope: string) => {
+  const now = Math.floor(Date.now() / 1000);
+  return { iss: op.issuer, aud: op.audience, sub, scope, client_id: 'demo', iat: now, exp: now + 300, jti: `demo-${now}` };
+};
 
 // Records each request's decision by request id, as the audit trail will.
 const reasons = new Map<string, string>();
@@ -57,11 +89,13 @@ const recorder: Guard = {
 };
 
 async function main(): Promise<void> {
-  const { app, palisade } = await createOrdersApp(readConfig({ PORT: '0' }), { extraGuards: [recorder] });
+  // A local OpenID Provider (oidc-provider on loopback) issues real tokens.
+  const issuer = await startTestProvider({ audience: 'orders-api' });
+  const { app, palisade } = await createOrdersApp(readConfig({ PORT: '0', OIDC_ISSUER: issuer.issuer }), { extraGuards: [recorder] });
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  console.log(`Palisade demo: the reference Orders API on ${base}, attacked over HTTP.\n`);
+  console.log(`Palisade demo: the reference Orders API on ${base}, attacked over HTTP; tokens from the OpenID Provider at ${issuer.issuer}.\n`);
   console.log(palisade.formatReport().split('\n').filter((line) => line.includes('WARNING')).join('\n'));
   console.log();
 
@@ -69,7 +103,8 @@ async function main(): Promise<void> {
   let failures = 0;
   for (const [index, attack] of attacks.entries()) {
     const requestId = `demo-${index + 1}`;
-    const res = await rawRequest(base, attack.method, attack.path, { headers: { ...attack.headers, 'x-request-id': requestId }, body: attack.body });
+    const headers = typeof attack.headers === 'function' ? await attack.headers(issuer) : attack.headers;
+    const res = await rawRequest(base, attack.method, attack.path, { headers: { ...headers, 'x-request-id': requestId }, body: attack.body });
     // The decision is recorded when the response finishes; let that run.
     await new Promise((resolve) => setImmediate(resolve));
     const ok = res.status === attack.expected;
@@ -80,6 +115,7 @@ async function main(): Promise<void> {
   server.closeAllConnections();
   server.close();
   await palisade.close();
+  await issuer.stop();
   console.log(failures === 0 ? `\nAll ${attacks.length} requests answered as expected.` : `\n${failures} request(s) answered unexpectedly.`);
   process.exitCode = failures === 0 ? 0 : 1;
 }

@@ -21,3 +21,19 @@ export function loadCore() {
   }
   return loaded;
 }
+
+const loadedPackages = new Map();
+
+/**
+ * Loads another built Palisade package (`jwt-auth`, `schema-validator`, ...)
+ * by path, like `loadCore`. Its own `@palisade/core` import resolves to the
+ * same built file, so both share one module instance.
+ */
+export function loadPalisadePackage(name) {
+  if (!loadedPackages.has(name)) {
+    const entry = fileURLToPath(new URL(`../../packages/${name}/dist/index.js`, import.meta.url));
+    if (!existsSync(entry)) return Promise.reject(new Error(`@palisade/${name} is not built (${entry} is missing): run pnpm build first.`));
+    loadedPackages.set(name, import(pathToFileURL(entry).href));
+  }
+  return loadedPackages.get(name);
+}

@@ -1,9 +1,11 @@
 import { deny, type Guard } from '@palisade/core';
-import { getPrincipal, mountPalisade, type MountedPalisade } from '@palisade/express';
+import { getPalisadeContext, mountPalisade, type MountedPalisade } from '@palisade/express';
+import { createJwtAuthentication } from '@palisade/jwt-auth';
+import { createScopeGuard, ownerOf } from '@palisade/scope-guard';
 import express, { type Express, type Request } from 'express';
 import { fileURLToPath } from 'node:url';
 import type { OrdersConfig } from './config';
-import { OrdersStore, type LineItem } from './store';
+import { OrdersStore, type LineItem, type Order } from './store';
 
 export const DOCUMENT_PATH = fileURLToPath(new URL('../openapi.yaml', import.meta.url));
 
@@ -21,16 +23,31 @@ export interface OrdersApp {
 export async function createOrdersApp(config: OrdersConfig, options: { store?: OrdersStore; extraGuards?: readonly Guard[] } = {}): Promise<OrdersApp> {
   const store = options.store ?? new OrdersStore();
   const app = express();
+  const authentication = createJwtAuthentication({
+    issuers: [
+      {
+        issuer: config.oidcIssuer,
+        audience: config.audience,
+        tokenTypes: ['at+jwt'],
+        clockTolerance: '30s',
+        // An unknown kid refetches the issuer's keys at most every 30 s.
+        jwksCooldown: '30s',
+      },
+    ],
+  });
+  const authorization = createScopeGuard({ loaders: { order: (id) => store.orders.get(id) ?? null } });
   const palisade = await mountPalisade(app, {
     document: DOCUMENT_PATH,
     cors: { origins: config.corsOrigins },
-    guards: [...(options.extraGuards ?? [])],
+    guards: [authentication, authorization, ...(options.extraGuards ?? [])],
   });
   app.use(express.json({ limit: '16kb' }));
 
-  const callerId = (req: Request) => getPrincipal(req)?.subject ?? '';
-  const findOrder = (req: Request) => {
-    const order = store.orders.get(String(req.params.orderId));
+  const callerId = (req: Request) => ownerOf(getPalisadeContext(req));
+  // The ownership check already loaded the order (and refused other
+  // callers' orders); operations without one look it up here.
+  const findOrder = (req: Request): Order => {
+    const order = (getPalisadeContext(req).resource as Order | null) ?? store.orders.get(String(req.params.orderId));
     if (order === undefined) throw deny('not_found_or_not_owner');
     return order;
   };

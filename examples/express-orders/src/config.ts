@@ -2,7 +2,7 @@
 export interface OrdersConfig {
   readonly port: number;
   readonly host: string;
-  readonly oidcIssuer: string | null;
+  readonly oidcIssuer: string;
   readonly audience: string;
   readonly billingUrl: string | null;
   readonly auditLog: string | null;
@@ -20,10 +20,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): OrdersConfig {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigurationError(`PORT must be a port number (0-65535); received ${JSON.stringify(env.PORT)}.`);
   }
+  const oidcIssuer = env.OIDC_ISSUER;
+  if (!oidcIssuer) {
+    throw new ConfigurationError(
+      'OIDC_ISSUER is required: set it to the URL of the token issuer (its metadata is discovered at ${OIDC_ISSUER}/.well-known/openid-configuration; plain http is accepted for loopback hosts only).',
+    );
+  }
   return {
     port,
     host: env.HOST || '127.0.0.1',
-    oidcIssuer: env.OIDC_ISSUER || null,
+    oidcIssuer,
     audience: env.AUDIENCE || 'orders-api',
     billingUrl: env.BILLING_URL || null,
     auditLog: env.AUDIT_LOG || null,

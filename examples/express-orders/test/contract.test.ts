@@ -1,15 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { close, listen, rawRequest } from '../../../test/helpers/http';
+import { startTestProvider, type TestProvider } from '../../../test/helpers/oidc-provider';
 import { createOrdersApp, type OrdersApp } from '../src/app';
 import { readConfig } from '../src/config';
 
 let server: Server;
 let base: string;
 let orders: OrdersApp;
+let issuer: TestProvider;
 
 beforeAll(async () => {
-  orders = await createOrdersApp(readConfig({ CORS_ORIGINS: 'https://shop.example,https://admin.example' }));
+  issuer = await startTestProvider({ audience: 'orders-api' });
+  orders = await createOrdersApp(readConfig({ OIDC_ISSUER: issuer.issuer, CORS_ORIGINS: 'https://shop.example,https://admin.example' }));
   server = createServer(orders.app);
   base = await listen(server);
 });
@@ -17,7 +20,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await close(server);
   await orders.palisade.close();
+  await issuer.stop();
 });
+
+const bearer = async (sub: string, scope: string, extra: { acr?: string; amr?: string[] } = {}) => ({ authorization: `Bearer ${await issuer.issueAccessToken({ sub, scope, ...extra })}` });
 
 // The reference README's "Across all operations" rules, over real HTTP.
 const pathTricks: { title: string; method: string; path: string; status: number }[] = [
@@ -118,5 +124,72 @@ describe('deny by default (reference: across all operations)', () => {
     expect(ok.headers['access-control-allow-origin']).toBe('https://admin.example');
     const evil = await rawRequest(base, 'GET', '/health', { headers: { origin: 'https://evil.example' } });
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('authentication and authorization (reference: behaviour per operation)', () => {
+  it('refuses a missing token with a bare Bearer challenge and a bad one with invalid_token', async () => {
+    const missing = await rawRequest(base, 'GET', '/orders');
+    expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe('Bearer');
+    const bad = await rawRequest(base, 'GET', '/orders', { headers: { authorization: 'Bearer not.a.token' } });
+    expect(bad.status).toBe(401);
+    expect(bad.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    const idToken = await rawRequest(base, 'GET', '/orders', { headers: { authorization: `Bearer ${await issuer.issueIdToken({ sub: 'user-alice' })}` } });
+    expect(idToken.status).toBe(401);
+  });
+
+  it("lists only the caller's own orders", async () => {
+    const res = await rawRequest(base, 'GET', '/orders?limit=100', { headers: await bearer('user-alice', 'orders:read') });
+    expect(res.status).toBe(200);
+    const list = res.json<{ items: { ownerId: string }[] }>();
+    expect(list.items).toHaveLength(20);
+    expect(list.items.every((order) => order.ownerId === 'user-alice')).toBe(true);
+    const stranger = await rawRequest(base, 'GET', '/orders', { headers: await bearer('user-carol', 'orders:read') });
+    expect(stranger.json()).toEqual({ items: [], nextCursor: null });
+  });
+
+  it("answers another user's order exactly like a missing one", async () => {
+    const headers = await bearer('user-alice', 'orders:read');
+    const mine = await rawRequest(base, 'GET', '/orders/ord-0001', { headers });
+    expect(mine.status).toBe(200);
+    const theirs = await rawRequest(base, 'GET', '/orders/ord-0021', { headers });
+    const missing = await rawRequest(base, 'GET', '/orders/ord-0999', { headers });
+    expect(theirs.status).toBe(404);
+    expect(theirs.body).toBe(missing.body);
+    const { 'x-request-id': _a, date: _b, ...theirHeaders } = theirs.headers;
+    const { 'x-request-id': _c, date: _d, ...missingHeaders } = missing.headers;
+    expect(theirHeaders).toEqual(missingHeaders);
+    for (const path of ['/orders/ord-0021', '/orders/ord-0021/invoice']) {
+      expect((await rawRequest(base, 'GET', path, { headers })).status, path).toBe(404);
+    }
+    const write = await bearer('user-alice', 'orders:write');
+    expect((await rawRequest(base, 'PATCH', '/orders/ord-0021', { headers: write, body: '{"note":"mine now"}' })).status).toBe(404);
+  });
+
+  it('lets orders:admin GET any order', async () => {
+    const res = await rawRequest(base, 'GET', '/orders/ord-0021', { headers: await bearer('user-admin', 'orders:read orders:admin') });
+    expect(res.status).toBe(200);
+  });
+
+  it('refuses a missing scope with insufficient_scope naming it', async () => {
+    const res = await rawRequest(base, 'POST', '/orders', { headers: await bearer('user-alice', 'orders:read'), body: '{"items":[{"sku":"SKU-001","qty":1}]}' });
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="orders:write"');
+    const admin = await rawRequest(base, 'GET', '/admin/users', { headers: await bearer('user-alice', 'orders:read orders:write orders:admin') });
+    expect(admin.status).toBe(403);
+    expect(admin.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="admin:users"');
+    const remove = await rawRequest(base, 'DELETE', '/orders/ord-0001', { headers: await bearer('user-alice', 'orders:read orders:write') });
+    expect(remove.status).toBe(403);
+  });
+
+  it('needs step-up for checkout (RFC 9470)', async () => {
+    const plain = await rawRequest(base, 'POST', '/orders/ord-0002/checkout', { headers: await bearer('user-alice', 'orders:write') });
+    expect(plain.status).toBe(401);
+    expect(plain.headers['www-authenticate']).toBe('Bearer error="insufficient_user_authentication", acr_values="urn:example:acr:mfa"');
+    const mfa = await rawRequest(base, 'POST', '/orders/ord-0002/checkout', { headers: await bearer('user-alice', 'orders:write', { amr: ['pwd', 'mfa'] }) });
+    expect(mfa.status).toBe(200);
+    const acr = await rawRequest(base, 'POST', '/orders/ord-0003/checkout', { headers: await bearer('user-alice', 'orders:write', { acr: 'urn:example:acr:mfa' }) });
+    expect(acr.status).toBe(200);
   });
 });

@@ -23,7 +23,8 @@ function start(env: Record<string, string>) {
 
 describe('express-orders process', () => {
   it('prints one ready line, reports the undeclared route, and stops cleanly on SIGTERM', async () => {
-    const service = start({ PORT: '0', HOST: '127.0.0.1' });
+    // Discard port: the issuer is down, which must not stop the service starting.
+    const service = start({ PORT: '0', HOST: '127.0.0.1', OIDC_ISSUER: 'http://127.0.0.1:9' });
     const url = await service.ready;
     expect((await fetch(`${url}/health`)).status).toBe(200);
     service.child.kill('SIGTERM');
@@ -34,9 +35,23 @@ describe('express-orders process', () => {
   });
 
   it('refuses to start with a clear message when PORT is invalid', async () => {
-    const service = start({ PORT: 'eighty' });
+    const service = start({ PORT: 'eighty', OIDC_ISSUER: 'http://127.0.0.1:9' });
     service.ready.catch(() => {});
     expect(await service.exited).toBe(1);
     expect(service.output().stderr).toMatch(/PORT must be a port number/);
+  });
+
+  it('refuses to start without OIDC_ISSUER, saying what to set', async () => {
+    const service = start({ PORT: '0', OIDC_ISSUER: '' });
+    service.ready.catch(() => {});
+    expect(await service.exited).toBe(1);
+    expect(service.output().stderr).toMatch(/OIDC_ISSUER is required/);
+  });
+
+  it('refuses a plain-http issuer that is not on loopback', async () => {
+    const service = start({ PORT: '0', OIDC_ISSUER: 'http://issuer.example' });
+    service.ready.catch(() => {});
+    expect(await service.exited).toBe(1);
+    expect(service.output().stderr).toMatch(/must use https/);
   });
 });

@@ -62,3 +62,4 @@ export {
   type SsrfRule,
   type AuditRule,
 } from './internal/compile/operation-policy';
+export { parseStrictJson, type StrictJsonOptions } from './internal/json/strict-json';

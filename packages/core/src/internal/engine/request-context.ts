@@ -34,6 +34,8 @@ export class RequestContext {
   body: unknown;
   /** Parsed query parameters, when the validation guard produced them. */
   queryParams: Readonly<Record<string, unknown>> | null;
+  /** The object an authorization guard loaded to check ownership, for the handler to reuse; null when none. */
+  resource: unknown;
   /** Why the request was refused, once it was. */
   denial: Denial | null;
   /** An unexpected error that turned into a 500, kept for the audit trail. */
@@ -55,6 +57,7 @@ export class RequestContext {
     this.principal = null;
     this.body = undefined;
     this.queryParams = null;
+    this.resource = null;
     this.denial = null;
     this.error = null;
   }
