@@ -1,6 +1,7 @@
 import { deny, type Guard } from '@palisade/core';
 import { getPalisadeContext, mountPalisade, type MountedPalisade } from '@palisade/express';
 import { createJwtAuthentication } from '@palisade/jwt-auth';
+import { createResponseFilter } from '@palisade/response-filter';
 import { createScopeGuard, ownerOf } from '@palisade/scope-guard';
 import express, { type Express, type Request } from 'express';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +40,9 @@ export async function createOrdersApp(config: OrdersConfig, options: { store?: O
   const palisade = await mountPalisade(app, {
     document: DOCUMENT_PATH,
     cors: { origins: config.corsOrigins },
-    guards: [authentication, authorization, ...(options.extraGuards ?? [])],
+    // Only fields the response schemas declare leave (customerEmail only
+    // for orders:admin); the store's secrets never do.
+    guards: [authentication, authorization, createResponseFilter(), ...(options.extraGuards ?? [])],
   });
   app.use(express.json({ limit: '16kb' }));
 

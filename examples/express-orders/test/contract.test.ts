@@ -193,3 +193,32 @@ describe('authentication and authorization (reference: behaviour per operation)'
     expect(acr.status).toBe(200);
   });
 });
+
+describe('field visibility (reference: only declared fields leave)', () => {
+  const secrets = ['internalNote', 'costPrice', 'passwordHash', 'mfaSecret', 'margin ok'];
+
+  it('never sends internal fields, in any response', async () => {
+    const customer = await bearer('user-alice', 'orders:read orders:write');
+    const admin = await bearer('user-admin', 'orders:read orders:write orders:admin admin:users');
+    const responses = [
+      await rawRequest(base, 'GET', '/orders', { headers: customer }),
+      await rawRequest(base, 'GET', '/orders/ord-0001', { headers: customer }),
+      await rawRequest(base, 'GET', '/orders/ord-0001', { headers: admin }),
+      await rawRequest(base, 'POST', '/orders', { headers: customer, body: '{"items":[{"sku":"SKU-001","qty":2}]}' }),
+      await rawRequest(base, 'GET', '/admin/users', { headers: admin }),
+    ];
+    for (const res of responses) {
+      expect(res.status).toBeLessThan(300);
+      for (const secret of secrets) expect(res.body).not.toContain(secret);
+    }
+    expect(responses[4]!.json()).toContainEqual({ id: 'user-alice', username: 'alice', email: 'alice@example.com', role: 'customer' });
+  });
+
+  it('shows customerEmail to orders:admin only', async () => {
+    const customer = await rawRequest(base, 'GET', '/orders/ord-0001', { headers: await bearer('user-alice', 'orders:read') });
+    expect(customer.json()).not.toHaveProperty('customerEmail');
+    expect(customer.json()).toMatchObject({ id: 'ord-0001', ownerId: 'user-alice', total: 10, status: 'pending', note: null });
+    const admin = await rawRequest(base, 'GET', '/orders/ord-0001', { headers: await bearer('user-admin', 'orders:read orders:admin') });
+    expect(admin.json()).toMatchObject({ customerEmail: 'alice@example.com' });
+  });
+});

@@ -201,25 +201,51 @@ function translateBodyParserError(error: unknown): unknown {
   }
 }
 
-// Response filtering sees every JSON body a handler sends: `res.json` (and
-// `res.send` of an object, which calls it) goes through core's response
-// hooks first. Installed once on the app's response prototype.
+// Response filtering sees every JSON body a handler sends: `res.json`
+// (and `res.send` of an object, which calls it), `res.jsonp` (served as
+// plain JSON: no callback padding on an API), and `res.send` of a string or
+// Buffer declared as JSON, which would otherwise slip past the filter.
+// Installed once on the app's response prototype.
+const kFiltered = Symbol('palisade.filtered');
+type FilterableResponse = Response & { [kFiltered]?: true };
+
 function installResponseFilter(app: Express, engine: Palisade): void {
   const proto = app.response as Response;
   const json = proto.json;
-  proto.json = function palisadeJson(this: Response, body: unknown) {
+  const send = proto.send;
+  function palisadeJson(this: FilterableResponse, body: unknown) {
     const ctx: RequestContext | undefined = findContext(this.req);
-    if (ctx !== undefined && ctx.denial === null) {
-      const response = { status: this.statusCode, contentType: 'application/json', body };
-      const reply = engine.filterResponse(ctx, response);
-      if (reply !== null) {
-        writeReply(this, reply);
-        return this;
-      }
-      return json.call(this, response.body);
+    if (ctx === undefined || ctx.denial !== null || this[kFiltered]) return json.call(this, body);
+    const response = { status: this.statusCode, contentType: mediaTypeOf(this.get('content-type')) ?? 'application/json', body };
+    const reply = engine.filterResponse(ctx, response);
+    if (reply !== null) {
+      writeReply(this, reply);
+      return this;
     }
-    return json.call(this, body);
+    this[kFiltered] = true;
+    return json.call(this, response.body);
+  }
+  proto.json = palisadeJson;
+  proto.jsonp = palisadeJson;
+  proto.send = function palisadeSend(this: FilterableResponse, body?: unknown) {
+    if (this[kFiltered] || !(typeof body === 'string' || Buffer.isBuffer(body))) return send.call(this, body);
+    const mediaType = mediaTypeOf(this.get('content-type'));
+    if (mediaType === null || !(mediaType === 'application/json' || mediaType.endsWith('+json'))) return send.call(this, body);
+    const ctx = findContext(this.req);
+    if (ctx === undefined || ctx.denial !== null) return send.call(this, body);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    } catch (error) {
+      writeReply(this, engine.replyForDenial(ctx, deny('response_invalid', { cause: error, privateDetail: 'handler sent a JSON content type with a body that is not JSON' })));
+      return this;
+    }
+    return palisadeJson.call(this, parsed);
   };
+}
+
+function mediaTypeOf(header: string | undefined): string | null {
+  return typeof header === 'string' ? header.split(';')[0]!.trim().toLowerCase() : null;
 }
 
 export type { FrameworkRoute };
