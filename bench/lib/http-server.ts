@@ -1,0 +1,41 @@
+/**
+ * A server for the http.* benchmarks, run in its own process so it does not
+ * share a core with the load generator: `palisade` is examples/express-orders
+ * with its full chain; `bare-express` is the same two handlers on Express
+ * with no security at all (what the handlers cost by themselves).
+ *
+ *   node --import tsx bench/lib/http-server.ts palisade|bare-express
+ *
+ * Prints `listening <port>` when ready. Reads OIDC_ISSUER for palisade.
+ */
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { createOrdersApp } from '../../examples/express-orders/src/app';
+import { readConfig } from '../../examples/express-orders/src/config';
+import { OrdersStore, type LineItem } from '../../examples/express-orders/src/store';
+
+async function bareExpress() {
+  const store = new OrdersStore();
+  const app = express();
+  app.use(express.json({ limit: '16kb' }));
+  app.get('/orders/:orderId', (req, res) => {
+    const order = store.orders.get(req.params.orderId);
+    if (order === undefined) return res.status(404).end();
+    res.json(order);
+  });
+  app.post('/orders', (req, res) => {
+    const { items, note } = req.body as { items: LineItem[]; note?: string };
+    res.status(201).json(store.createOrder('user-alice', items, note));
+  });
+  return app;
+}
+
+const mode = process.argv[2];
+const app = mode === 'palisade' ? (await createOrdersApp(readConfig({ OIDC_ISSUER: process.env.OIDC_ISSUER, PORT: '0' }))).app : await bareExpress();
+const server = app.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
+});
+process.on('SIGTERM', () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});

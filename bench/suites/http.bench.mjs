@@ -1,0 +1,96 @@
+// http.*: whole requests at saturation, over loopback, with autocannon.
+//
+// The server runs in a child process (examples/express-orders with its full
+// chain, or the same handlers on bare Express), the load generator here.
+// Each route is measured on both servers in alternating rounds; the figure
+// is the median round. `medianNs` is 1e9 / requests per second (the time
+// per request at saturation), so medianNs / peerMedianNs is the throughput
+// cost of Palisade's chain. p99 latencies are printed as notes.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SECONDS = Math.max(2, Math.round(5 * Number(process.env.BENCH_TIME_SCALE ?? 1)));
+const ROUNDS = 3;
+
+async function startServer(mode, env) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/http-server.ts', mode], { cwd: ROOT, env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = /listening (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`bench server ${mode} exited with ${code}`)));
+  });
+  return { port, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
+}
+
+function load(port, request) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url: `http://127.0.0.1:${port}`, connections: 32, duration: SECONDS, requests: [request] },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+function check(result, label) {
+  const bad = result.non2xx + result.errors + result.timeouts;
+  if (bad > 0) throw new Error(`bench: ${label} had ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} time-outs`);
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
+
+export async function run() {
+  const { startTestProvider } = await import('../../test/helpers/oidc-provider.ts').catch(() => {
+    throw new Error('bench: the http suite needs tsx (run through pnpm bench)');
+  });
+  const issuer = await startTestProvider({ audience: 'orders-api' });
+  const token = await issuer.issueAccessToken({ sub: 'user-alice', scope: 'orders:read orders:write', expiresIn: 3600 });
+  const routes = {
+    'http.getOrder': { method: 'GET', path: '/orders/ord-0001', headers: { authorization: `Bearer ${token}` } },
+    'http.createOrder': {
+      method: 'POST',
+      path: '/orders',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [{ sku: 'SKU-001', qty: 2 }], note: 'bench' }),
+    },
+  };
+  const samples = Object.fromEntries(Object.keys(routes).map((name) => [name, { palisade: [], peer: [], p99: [], peerP99: [] }]));
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? ['palisade', 'bare-express'] : ['bare-express', 'palisade'];
+      for (const mode of order) {
+        const server = await startServer(mode, { OIDC_ISSUER: issuer.issuer });
+        try {
+          for (const [name, request] of Object.entries(routes)) {
+            await load(server.port, request); // warm-up at full load
+            const result = await load(server.port, request);
+            check(result, `${name} on ${mode}`);
+            const entry = samples[name];
+            (mode === 'palisade' ? entry.palisade : entry.peer).push(result.requests.average);
+            (mode === 'palisade' ? entry.p99 : entry.peerP99).push(result.latency.p99);
+          }
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+  } finally {
+    await issuer.stop();
+  }
+  return Object.entries(samples).map(([name, entry]) => {
+    const ours = median(entry.palisade);
+    const peer = median(entry.peer);
+    return {
+      name,
+      medianNs: 1e9 / ours,
+      peer: 'bare-express',
+      peerMedianNs: 1e9 / peer,
+      note: `${Math.round(ours)} req/s (p99 ${median(entry.p99)} ms) vs bare Express ${Math.round(peer)} req/s (p99 ${median(entry.peerP99)} ms): ${((100 * ours) / peer).toFixed(0)}% of its throughput`,
+    };
+  });
+}
