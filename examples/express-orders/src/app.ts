@@ -2,6 +2,7 @@ import { deny, type Guard } from '@palisade/core';
 import { getPalisadeContext, mountPalisade, type MountedPalisade } from '@palisade/express';
 import { createJwtAuthentication } from '@palisade/jwt-auth';
 import { createResponseFilter } from '@palisade/response-filter';
+import { createSchemaValidator, createUpstreamClient, UpstreamError } from '@palisade/schema-validator';
 import { createScopeGuard, ownerOf } from '@palisade/scope-guard';
 import express, { type Express, type Request } from 'express';
 import { fileURLToPath } from 'node:url';
@@ -42,9 +43,12 @@ export async function createOrdersApp(config: OrdersConfig, options: { store?: O
     cors: { origins: config.corsOrigins },
     // Only fields the response schemas declare leave (customerEmail only
     // for orders:admin); the store's secrets never do.
-    guards: [authentication, authorization, createResponseFilter(), ...(options.extraGuards ?? [])],
+    // Bodies, parameters and content types are checked against the
+    // document (mass assignment, sizes, depth) before any handler runs.
+    guards: [authentication, authorization, createResponseFilter(), createSchemaValidator(), ...(options.extraGuards ?? [])],
   });
-  app.use(express.json({ limit: '16kb' }));
+  // Upstream data is validated like user input: 2 s, 64 KiB, Invoice only.
+  const billing = createUpstreamClient(palisade.engine, { timeoutMs: 2000, maxBytes: 65_536, schemas: ['#/components/schemas/Invoice'] });
 
   const callerId = (req: Request) => ownerOf(getPalisadeContext(req));
   // The ownership check already loaded the order (and refused other
@@ -66,7 +70,8 @@ export async function createOrdersApp(config: OrdersConfig, options: { store?: O
   });
 
   app.get('/orders', (req, res) => {
-    const limit = Math.min(100, Math.max(1, Number(req.query.limit) || 20));
+    // Validated by the document: an integer from 1 to 100, default 20.
+    const limit = Number(req.query.limit ?? 20);
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : '';
     const status = typeof req.query.status === 'string' ? req.query.status : null;
     const mine = [...store.orders.values()].filter((order) => order.ownerId === callerId(req) && (status === null || order.status === status));
@@ -106,18 +111,11 @@ export async function createOrdersApp(config: OrdersConfig, options: { store?: O
   app.get('/orders/:orderId/invoice', async (req, res) => {
     const order = findOrder(req);
     if (config.billingUrl === null) throw deny('upstream_unavailable', { detail: 'Billing is not configured.' });
-    let upstream: Response;
     try {
-      upstream = await fetch(`${config.billingUrl.replace(/\/$/, '')}/invoices/${encodeURIComponent(order.id)}`, { signal: AbortSignal.timeout(2000), redirect: 'error' });
+      const invoice = await billing.fetchValidated({ url: `${config.billingUrl.replace(/\/$/, '')}/invoices/${encodeURIComponent(order.id)}`, schema: '#/components/schemas/Invoice' });
+      res.json(invoice);
     } catch (error) {
-      throw deny((error as Error).name === 'TimeoutError' ? 'upstream_timeout' : 'upstream_unavailable', { cause: error });
-    }
-    const text = await upstream.text();
-    if (!upstream.ok || text.length > 65_536) throw deny('upstream_invalid', { privateDetail: `billing answered ${upstream.status}, ${text.length} bytes` });
-    try {
-      res.json(JSON.parse(text));
-    } catch (error) {
-      throw deny('upstream_invalid', { cause: error, privateDetail: 'billing answered non-JSON' });
+      throw error instanceof UpstreamError ? error.denial : error;
     }
   });
 

@@ -9,10 +9,37 @@ let server: Server;
 let base: string;
 let orders: OrdersApp;
 let issuer: TestProvider;
+let billing: Server;
+
+// The billing upstream, misbehaving in every way the contract names.
+function startBilling(): Server {
+  return createServer((req, res) => {
+    const id = /\/invoices\/(ord-\d{4})$/.exec(req.url ?? '')?.[1] ?? '';
+    const invoice = { invoiceId: 'inv-0001', orderId: id, amount: 10, currency: 'EUR', issuedAt: '2026-01-02T00:00:00Z' };
+    res.setHeader('content-type', 'application/json');
+    switch (id) {
+      case 'ord-0001':
+        return res.end(JSON.stringify({ ...invoice, internalRef: 'do-not-leak', __debug: { sql: 'select *' } }));
+      case 'ord-0002':
+        return res.end(JSON.stringify({ ...invoice, amount: 'ten' }));
+      case 'ord-0003':
+        return res.end(JSON.stringify({ ...invoice, padding: 'x'.repeat(70_000) }));
+      case 'ord-0004':
+        return res.end('<html>502 Bad Gateway</html>');
+      case 'ord-0005':
+        return void setTimeout(() => res.end(JSON.stringify(invoice)), 2600);
+      default:
+        res.statusCode = 404;
+        return res.end('{}');
+    }
+  });
+}
 
 beforeAll(async () => {
   issuer = await startTestProvider({ audience: 'orders-api' });
-  orders = await createOrdersApp(readConfig({ OIDC_ISSUER: issuer.issuer, CORS_ORIGINS: 'https://shop.example,https://admin.example' }));
+  billing = startBilling();
+  const billingUrl = await listen(billing);
+  orders = await createOrdersApp(readConfig({ OIDC_ISSUER: issuer.issuer, BILLING_URL: billingUrl, CORS_ORIGINS: 'https://shop.example,https://admin.example' }));
   server = createServer(orders.app);
   base = await listen(server);
 });
@@ -21,6 +48,7 @@ afterAll(async () => {
   await close(server);
   await orders.palisade.close();
   await issuer.stop();
+  await close(billing);
 });
 
 const bearer = async (sub: string, scope: string, extra: { acr?: string; amr?: string[] } = {}) => ({ authorization: `Bearer ${await issuer.issueAccessToken({ sub, scope, ...extra })}` });
@@ -220,5 +248,70 @@ describe('field visibility (reference: only declared fields leave)', () => {
     expect(customer.json()).toMatchObject({ id: 'ord-0001', ownerId: 'user-alice', total: 10, status: 'pending', note: null });
     const admin = await rawRequest(base, 'GET', '/orders/ord-0001', { headers: await bearer('user-admin', 'orders:read orders:admin') });
     expect(admin.json()).toMatchObject({ customerEmail: 'alice@example.com' });
+  });
+});
+
+describe('request validation (reference: mass assignment, request bodies, parameters)', () => {
+  const post = async (body: string, headers: Record<string, string> = {}) =>
+    rawRequest(base, 'POST', '/orders', { headers: { ...(await bearer('user-bob', 'orders:write')), ...headers }, body });
+
+  it.each([
+    ['status', '{"items":[{"sku":"SKU-001","qty":1}],"status":"paid"}'],
+    ['ownerId', '{"items":[{"sku":"SKU-001","qty":1}],"ownerId":"user-alice"}'],
+    ['total', '{"items":[{"sku":"SKU-001","qty":1}],"total":0}'],
+    ['role', '{"items":[{"sku":"SKU-001","qty":1}],"role":"admin"}'],
+    ['isAdmin', '{"items":[{"sku":"SKU-001","qty":1}],"isAdmin":true}'],
+    ['__proto__', '{"items":[{"sku":"SKU-001","qty":1}],"__proto__":{"isAdmin":true}}'],
+    ['constructor.prototype', '{"items":[{"sku":"SKU-001","qty":1}],"constructor":{"prototype":{"isAdmin":true}}}'],
+    ['nested extra field', '{"items":[{"sku":"SKU-001","qty":1,"price":0}]}'],
+  ])('refuses a body carrying %s (mass assignment)', async (_field, body) => {
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+  });
+
+  it('accepts a valid order and computes what the server owns', async () => {
+    const res = await post('{"items":[{"sku":"SKU-001","qty":3}],"note":"O\'Brien wants <b>select</b> 李雷"}');
+    expect(res.status).toBe(201);
+    expect(res.json()).toMatchObject({ ownerId: 'user-bob', total: 30, status: 'pending', note: "O'Brien wants <b>select</b> 李雷" });
+  });
+
+  it('answers 415 for undeclared content types, 413 above 16 KiB, 400 for malformed JSON and deep nesting', async () => {
+    expect((await post('{"items":[]}', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await post('{"items":[{"sku":"SKU-001","qty":1}]}', { 'content-type': 'application/json; charset=utf-8' })).status).toBe(201);
+    expect((await post('{"items":[{"sku":"SKU-001","qty":1}]}', { 'content-type': 'application/json; charset=latin1' })).status).toBe(415);
+    expect((await post(`{"items":[{"sku":"SKU-001","qty":1}],"note":"${'x'.repeat(17_000)}"}`)).status).toBe(413);
+    expect((await post('{"items":[{"sku":"SKU-001","qty":1}]')).status).toBe(400);
+    expect((await post('{"items":[{"sku":"SKU-001","qty":1}],"items":[]}')).status).toBe(400);
+    expect((await post(`${'['.repeat(40)}${']'.repeat(40)}`)).status).toBe(400);
+  });
+
+  it('validates parameters: types, ranges, patterns, and repeated single values', async () => {
+    const headers = await bearer('user-alice', 'orders:read');
+    for (const query of ['limit=0', 'limit=101', 'limit=abc', 'limit=5&limit=6', 'status=lost', 'cursor=%27%20OR%201=1']) {
+      expect((await rawRequest(base, 'GET', `/orders?${query}`, { headers })).status, query).toBe(400);
+    }
+    const page = await rawRequest(base, 'GET', '/orders?limit=100&status=pending', { headers });
+    expect(page.status).toBe(200);
+    expect((await rawRequest(base, 'GET', '/orders/ORD-0001', { headers })).status).toBe(400);
+  });
+});
+
+describe('the billing upstream (reference: GET /orders/{orderId}/invoice)', () => {
+  it('passes a valid invoice with undeclared fields dropped', async () => {
+    const res = await rawRequest(base, 'GET', '/orders/ord-0001/invoice', { headers: await bearer('user-alice', 'orders:read') });
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({ invoiceId: 'inv-0001', orderId: 'ord-0001', amount: 10, currency: 'EUR', issuedAt: '2026-01-02T00:00:00Z' });
+  });
+
+  it('answers 502 for an invalid, oversized or non-JSON answer and 504 for a slow one', async () => {
+    const headers = await bearer('user-alice', 'orders:read');
+    for (const id of ['ord-0002', 'ord-0003', 'ord-0004']) {
+      const res = await rawRequest(base, 'GET', `/orders/${id}/invoice`, { headers });
+      expect(res.status, id).toBe(502);
+      expect(res.body).not.toMatch(/ten|padding|html/);
+    }
+    expect((await rawRequest(base, 'GET', '/orders/ord-0005/invoice', { headers })).status).toBe(504);
   });
 });

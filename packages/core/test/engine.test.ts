@@ -172,6 +172,7 @@ describe('Palisade: the guard chain', () => {
     const calls: string[] = [];
     const record = (name: string, stage: GuardStage) => guard(name, stage, () => void calls.push(name));
     const guards = [
+      record('ownership', 'ownership'),
       record('validation', 'validation'),
       record('authorization-1', 'authorization'),
       { ...fakeAuthentication, compile: () => ({ onRequest: (ctx: RequestContext) => void ((ctx.principal = PRINCIPAL), calls.push('authentication')) }) },
@@ -181,8 +182,20 @@ describe('Palisade: the guard chain', () => {
     ];
     const palisade = await createPalisade({ document: DOCUMENT, guards });
     expect(syncReply(palisade, requestView('GET', '/things/1')).reply).toBeNull();
-    expect(calls).toEqual(['admission', 'authentication', 'rate-limit', 'authorization-1', 'authorization-2', 'validation']);
-    expect(GUARD_STAGES).toEqual(['admission', 'authentication', 'rate-limit', 'authorization', 'validation']);
+    expect(calls).toEqual(['admission', 'authentication', 'rate-limit', 'authorization-1', 'authorization-2', 'validation', 'ownership']);
+    expect(GUARD_STAGES).toEqual(['admission', 'authentication', 'rate-limit', 'authorization', 'validation', 'ownership']);
+  });
+
+  it('runs each hook object of a guard at its own stage', async () => {
+    const calls: string[] = [];
+    const twoStage: Guard = {
+      name: 'two-stage',
+      stage: 'admission',
+      compile: () => [{ onRequest: () => void calls.push('early') }, { stage: 'ownership', onRequest: () => void calls.push('late') }],
+    };
+    const palisade = await createPalisade({ document: DOCUMENT, guards: [twoStage, guard('validation', 'validation', () => void calls.push('validation'))] });
+    expect(syncReply(palisade, requestView('GET', '/public')).reply).toBeNull();
+    expect(calls).toEqual(['early', 'validation', 'late']);
   });
 
   it('stops at the first denial and renders it', async () => {

@@ -119,7 +119,11 @@ function guardRequest(engine: Palisade, req: Request, res: Response, next: NextF
 // Handlers read what the validation guard parsed and checked, not a second
 // parse of their own.
 function proceed(req: Request, ctx: RequestContext, next: NextFunction): void {
-  if (ctx.body !== undefined) req.body = ctx.body;
+  if (ctx.body !== undefined) {
+    req.body = ctx.body;
+    // Tells Express body parsers added later that the body was read.
+    (req as { _body?: boolean })._body = true;
+  }
   if (ctx.queryParams !== null) Object.defineProperty(req, 'query', { configurable: true, enumerable: true, writable: true, value: ctx.queryParams });
   next();
 }

@@ -86,7 +86,7 @@ export function createScopeGuard(options: ScopeGuardOptions = {}): Guard {
   return {
     name: 'scope-guard',
     stage: 'authorization',
-    compile(operation, { compiled }): GuardHooks | null {
+    compile(operation, { compiled }): GuardHooks | readonly GuardHooks[] | null {
       if (knownOperationIds === null) {
         knownOperationIds = new Set(compiled.operations.map((candidate) => candidate.operationId));
         for (const operationId of Object.keys(options.rules ?? {})) {
@@ -103,18 +103,25 @@ export function createScopeGuard(options: ScopeGuardOptions = {}): Guard {
         });
       }
       if (operation.isPublic) return null;
-      const checks = [scopeCheck(operation), claimsCheck(operation, options.rules?.[operation.operationId])];
+      const checks = [scopeCheck(operation), claimsCheck(operation, options.rules?.[operation.operationId])].filter((check): check is (ctx: RequestContext) => GuardVerdict => check !== null);
       const ownership = ownershipCheck(operation, loaders);
-      const sync = checks.filter((check): check is (ctx: RequestContext) => GuardVerdict => check !== null);
-      return {
-        onRequest(ctx) {
-          for (let i = 0; i < sync.length; i++) {
-            const verdict = sync[i]!(ctx);
-            if (verdict) return verdict;
-          }
-          return ownership === null ? null : ownership(ctx);
-        },
-      };
+      const hooks: GuardHooks[] = [];
+      if (checks.length > 0) {
+        hooks.push({
+          onRequest(ctx) {
+            for (let i = 0; i < checks.length; i++) {
+              const verdict = checks[i]!(ctx);
+              if (verdict) return verdict;
+            }
+            return null;
+          },
+        });
+      }
+      // The object is loaded only once the id and the request have been
+      // validated: a loader never sees an id the document does not allow,
+      // and an invalid request is refused the same way for every object.
+      if (ownership !== null) hooks.push({ stage: 'ownership', onRequest: ownership });
+      return hooks.length === 0 ? null : hooks;
     },
   };
 }

@@ -137,8 +137,7 @@ export class Palisade {
   constructor(compiled: CompiledDocument, options: PalisadeOptions, guards: readonly Guard[]) {
     this.compiled = compiled;
     this.#matcher = new RouteMatcher(compiled.operations);
-    // Stable sort: stage first, then the order the guards were given.
-    this.#guards = [...guards].sort((a, b) => GUARD_STAGES.indexOf(a.stage) - GUARD_STAGES.indexOf(b.stage));
+    this.#guards = guards;
     for (const operation of compiled.operations) this.#chains.set(operation, this.#compileChain(operation));
     this.#unmatchedChain = this.#compileChain(null);
     this.#baseHeaders = computeSecurityHeaders(options.securityHeaders);
@@ -147,24 +146,29 @@ export class Palisade {
   }
 
   #compileChain(operation: OperationPolicy | null): Chain {
-    const onRequest: NonNullable<GuardHooks['onRequest']>[] = [];
+    const requestHooks: { stage: number; hook: NonNullable<GuardHooks['onRequest']> }[] = [];
     const onResponse: NonNullable<GuardHooks['onResponse']>[] = [];
     const onComplete: NonNullable<GuardHooks['onComplete']>[] = [];
     const guardNames: string[] = [];
-    let authenticationChecked = operation === null || operation.isPublic;
     for (const guard of this.#guards) {
-      if (!authenticationChecked && guard.stage !== 'admission' && guard.stage !== 'authentication') {
-        onRequest.push(requireAuthenticated);
-        authenticationChecked = true;
-      }
-      const hooks = guard.compile(operation, { compiled: this.compiled });
-      if (hooks === null) continue;
+      const compiled = guard.compile(operation, { compiled: this.compiled });
+      if (compiled === null) continue;
       guardNames.push(guard.name);
-      if (hooks.onRequest) onRequest.push(hooks.onRequest);
-      if (hooks.onResponse) onResponse.push(hooks.onResponse);
-      if (hooks.onComplete) onComplete.push(hooks.onComplete);
+      for (const hooks of Array.isArray(compiled) ? (compiled as readonly GuardHooks[]) : [compiled as GuardHooks]) {
+        if (hooks.onRequest) requestHooks.push({ stage: GUARD_STAGES.indexOf(hooks.stage ?? guard.stage), hook: hooks.onRequest });
+        if (hooks.onResponse) onResponse.push(hooks.onResponse);
+        if (hooks.onComplete) onComplete.push(hooks.onComplete);
+      }
     }
-    if (!authenticationChecked) onRequest.push(requireAuthenticated);
+    // Stable sort: stage first, then the order the guards were given.
+    requestHooks.sort((a, b) => a.stage - b.stage);
+    const onRequest = requestHooks.map((entry) => entry.hook);
+    if (operation !== null && !operation.isPublic) {
+      // Deny by default: right after authentication, before anything that
+      // would act on behalf of the caller.
+      const firstAfterAuthentication = requestHooks.findIndex((entry) => entry.stage > AUTHENTICATION_STAGE);
+      onRequest.splice(firstAfterAuthentication < 0 ? onRequest.length : firstAfterAuthentication, 0, requireAuthenticated);
+    }
     return Object.freeze({
       onRequest: onRequest.length ? onRequest : null,
       onResponse: onResponse.length ? onResponse : null,
@@ -345,6 +349,8 @@ export class Palisade {
     for (const guard of this.#guards) await guard.close?.();
   }
 }
+
+const AUTHENTICATION_STAGE = GUARD_STAGES.indexOf('authentication');
 
 // Deny by default: an operation that declares security never reaches the
 // next stage without a principal, even when no authentication guard is

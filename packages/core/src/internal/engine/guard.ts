@@ -7,11 +7,13 @@ import type { RequestContext } from './request-context';
  * Where a guard's request check runs. The chain is ordered by stage, then
  * by the order guards were given:
  * `admission` (before authentication: address limits) -> `authentication`
- * -> `rate-limit` -> `authorization` -> `validation` -> (handler).
+ * -> `rate-limit` -> `authorization` (scopes, claims) -> `validation`
+ * (parameters, body) -> `ownership` (object-level checks, which load the
+ * object by an id that has been validated by then) -> (handler).
  */
-export type GuardStage = 'admission' | 'authentication' | 'rate-limit' | 'authorization' | 'validation';
+export type GuardStage = 'admission' | 'authentication' | 'rate-limit' | 'authorization' | 'validation' | 'ownership';
 
-export const GUARD_STAGES: readonly GuardStage[] = ['admission', 'authentication', 'rate-limit', 'authorization', 'validation'];
+export const GUARD_STAGES: readonly GuardStage[] = ['admission', 'authentication', 'rate-limit', 'authorization', 'validation', 'ownership'];
 
 /** `null`/`undefined`: continue with the next guard; a `Denial`: stop here. */
 export type GuardVerdict = Denial | null | undefined;
@@ -33,6 +35,11 @@ export interface CompletedRequest {
 
 /** One guard's compiled hooks for one operation. Each hook is optional. */
 export interface GuardHooks {
+  /**
+   * Runs `onRequest` at this stage instead of the guard's own. A guard that
+   * checks at two points of the chain returns two hook objects.
+   */
+  readonly stage?: GuardStage;
   /** Checks the request before the handler. May be async. */
   readonly onRequest?: (ctx: RequestContext) => GuardVerdict | Promise<GuardVerdict>;
   /** Inspects or rewrites a JSON response body; a `Denial` replaces the response with a problem. */
@@ -56,8 +63,8 @@ export interface Guard {
   readonly stage: GuardStage;
   /** Optional async set-up before compiling (key discovery, connections). */
   readonly init?: (context: GuardCompileContext) => Promise<void> | void;
-  /** Returns this guard's hooks for the operation, or null when it has nothing to do there. */
-  readonly compile: (operation: OperationPolicy | null, context: GuardCompileContext) => GuardHooks | null;
+  /** Returns this guard's hooks for the operation (one object, or one per stage), or null when it has nothing to do there. */
+  readonly compile: (operation: OperationPolicy | null, context: GuardCompileContext) => GuardHooks | readonly GuardHooks[] | null;
   /** Releases resources (timers, connections) on shutdown. */
   readonly close?: () => Promise<void> | void;
 }

@@ -128,6 +128,7 @@ class Parser {
   readonly #forbidden: ReadonlySet<string>;
   // Keys and indices of the containers being read, for error pointers.
   readonly #path: (string | number)[] = [];
+  #pathLength = 0;
   #pos = 0;
   #depth = 0;
 
@@ -176,7 +177,7 @@ class Parser {
     this.#enter();
     const text = this.#text;
     const object: Record<string, unknown> = {};
-    const level = this.#path.length;
+    const level = this.#pathLength;
     this.#pos++;
     this.#skipWhitespace();
     if (text.charCodeAt(this.#pos) === Char.CloseBrace) {
@@ -188,7 +189,7 @@ class Parser {
       if (text.charCodeAt(this.#pos) !== Char.Quote) this.#fail('syntax', 'expected a property name');
       const key = this.#parseString();
       this.#path[level] = key;
-      this.#path.length = level + 1;
+      this.#pathLength = level + 1;
       // Checked before assignment: `object[key] = ...` with `__proto__`
       // would replace the object's prototype instead of adding a key.
       if (this.#forbidden.has(key)) this.#fail('forbidden_key', 'JSON text uses a forbidden property name');
@@ -211,7 +212,7 @@ class Parser {
       }
       this.#fail('syntax', 'expected "," or "}"');
     }
-    this.#path.length = level;
+    this.#pathLength = level;
     this.#depth--;
     return object;
   }
@@ -220,7 +221,7 @@ class Parser {
     this.#enter();
     const text = this.#text;
     const array: unknown[] = [];
-    const level = this.#path.length;
+    const level = this.#pathLength;
     this.#pos++;
     this.#skipWhitespace();
     if (text.charCodeAt(this.#pos) === Char.CloseBracket) {
@@ -230,7 +231,7 @@ class Parser {
     }
     for (;;) {
       this.#path[level] = array.length;
-      this.#path.length = level + 1;
+      this.#pathLength = level + 1;
       array.push(this.#parseValue());
       this.#skipWhitespace();
       const c = text.charCodeAt(this.#pos);
@@ -245,7 +246,7 @@ class Parser {
       }
       this.#fail('syntax', 'expected "," or "]"');
     }
-    this.#path.length = level;
+    this.#pathLength = level;
     this.#depth--;
     return array;
   }
@@ -396,7 +397,7 @@ class Parser {
 
   #fail(kind: StrictJsonErrorKind, message: string): never {
     let pointer = '';
-    for (const token of this.#path) pointer += `/${String(token).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    for (const token of this.#path.slice(0, this.#pathLength)) pointer += `/${String(token).replace(/~/g, '~0').replace(/\//g, '~1')}`;
     throw new StrictJsonError(kind, message, this.#pos, pointer);
   }
 }
