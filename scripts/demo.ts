@@ -23,7 +23,12 @@ interface Attack {
   readonly expected: number;
   /** A near miss: a legitimate request that must pass. */
   readonly legitimate?: boolean;
+  /** For attacks answered 2xx: what must be true of the body (data-exposure attacks). */
+  readonly bodyCheck?: { readonly label: string; readonly passes: (body: string) => boolean };
 }
+
+const aliceReads = async (op: TestProvider) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:read' }));
+const aliceWrites = async (op: TestProvider) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:write' }));
 
 const attacks: Attack[] = [
   { attack: 'undeclared route that has a handler', method: 'GET', path: '/internal/debug', expected: 404 },
@@ -63,6 +68,37 @@ const attacks: Attack[] = [
   { attack: "BOLA: another user's order", method: 'GET', path: '/orders/ord-0021', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:read' })), expected: 404 },
   { attack: 'delete without orders:admin', method: 'DELETE', path: '/orders/ord-0001', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:read orders:write' })), expected: 403 },
   { attack: 'checkout without step-up', method: 'POST', path: '/orders/ord-0001/checkout', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:write' })), expected: 401 },
+  { attack: 'mass assignment: ownerId', method: 'POST', path: '/orders', headers: aliceWrites, body: '{"items":[{"sku":"SKU-001","qty":1}],"ownerId":"user-bob"}', expected: 400 },
+  { attack: 'mass assignment: status and total', method: 'PATCH', path: '/orders/ord-0001', headers: aliceWrites, body: '{"note":"hi","status":"paid","total":0}', expected: 400 },
+  { attack: 'prototype pollution', method: 'POST', path: '/orders', headers: aliceWrites, body: '{"items":[{"sku":"SKU-001","qty":1}],"__proto__":{"isAdmin":true}}', expected: 400 },
+  { attack: 'oversized body', method: 'POST', path: '/orders', headers: aliceWrites, body: `{"items":[{"sku":"SKU-001","qty":1}],"note":"${'x'.repeat(20_000)}"}`, expected: 413 },
+  { attack: 'undeclared content type', method: 'POST', path: '/orders', headers: async (op) => ({ ...(await aliceWrites(op)), 'content-type': 'text/xml' }), body: '<order/>', expected: 415 },
+  { attack: 'injection in a query parameter', method: 'GET', path: "/orders?cursor='%20OR%201=1--", headers: aliceReads, expected: 400 },
+  {
+    attack: 'excessive data exposure',
+    method: 'GET',
+    path: '/orders/ord-0001',
+    headers: aliceReads,
+    expected: 200,
+    bodyCheck: { label: 'filtered', passes: (body) => !/internalNote|costPrice|customerEmail|margin ok/.test(body) },
+  },
+  {
+    attack: 'secrets in an admin listing',
+    method: 'GET',
+    path: '/admin/users',
+    headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-admin', scope: 'admin:users' })),
+    expected: 200,
+    bodyCheck: { label: 'filtered', passes: (body) => !/passwordHash|mfaSecret/.test(body) },
+  },
+  { attack: 'malicious upstream answer', method: 'GET', path: '/orders/ord-0002/invoice', headers: aliceReads, expected: 502 },
+  {
+    attack: 'upstream smuggling extra fields',
+    method: 'GET',
+    path: '/orders/ord-0001/invoice',
+    headers: aliceReads,
+    expected: 200,
+    bodyCheck: { label: 'filtered', passes: (body) => !/internalRef|sql/.test(body) },
+  },
   { attack: 'near miss: own order', method: 'GET', path: '/orders/ord-0001', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:read' })), expected: 200, legitimate: true },
   { attack: 'near miss: admin reads any order', method: 'GET', path: '/orders/ord-0021', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-admin', scope: 'orders:read orders:admin' })), expected: 200, legitimate: true },
   { attack: 'near miss: checkout after MFA', method: 'POST', path: '/orders/ord-0002/checkout', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:write', amr: ['pwd', 'mfa'] })), expected: 200, legitimate: true },
@@ -91,7 +127,8 @@ const recorder: Guard = {
 async function main(): Promise<void> {
   // A local OpenID Provider (oidc-provider on loopback) issues real tokens.
   const issuer = await startTestProvider({ audience: 'orders-api' });
-  const { app, palisade } = await createOrdersApp(readConfig({ PORT: '0', OIDC_ISSUER: issuer.issuer }), { extraGuards: [recorder] });
+  const billing = await startBilling();
+  const { app, palisade } = await createOrdersApp(readConfig({ PORT: '0', OIDC_ISSUER: issuer.issuer, BILLING_URL: billing.url }), { extraGuards: [recorder] });
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -107,17 +144,33 @@ async function main(): Promise<void> {
     const res = await rawRequest(base, attack.method, attack.path, { headers: { ...headers, 'x-request-id': requestId }, body: attack.body });
     // The decision is recorded when the response finishes; let that run.
     await new Promise((resolve) => setImmediate(resolve));
-    const ok = res.status === attack.expected;
+    const bodyOk = attack.bodyCheck === undefined || attack.bodyCheck.passes(res.body);
+    const ok = res.status === attack.expected && bodyOk;
     if (!ok) failures++;
-    rows.push([attack.attack, `${attack.method} ${attack.path}`, String(attack.expected), String(res.status), reasons.get(requestId) ?? '?', !ok ? 'UNEXPECTED' : attack.legitimate ? 'passed' : res.status < 400 ? 'no effect' : 'stopped']);
+    const verdict = !ok ? 'UNEXPECTED' : attack.legitimate ? 'passed' : attack.bodyCheck ? attack.bodyCheck.label : res.status < 400 ? 'no effect' : 'stopped';
+    rows.push([attack.attack, `${attack.method} ${attack.path.length > 40 ? `${attack.path.slice(0, 37)}...` : attack.path}`, String(attack.expected), String(res.status), reasons.get(requestId) ?? '?', verdict]);
   }
   printTable(['attack', 'request', 'expected', 'got', 'reason', 'verdict'], rows);
   server.closeAllConnections();
   server.close();
   await palisade.close();
   await issuer.stop();
+  billing.server.close();
   console.log(failures === 0 ? `\nAll ${attacks.length} requests answered as expected.` : `\n${failures} request(s) answered unexpectedly.`);
   process.exitCode = failures === 0 ? 0 : 1;
+}
+
+// A billing upstream that misbehaves: extra fields for ord-0001, an
+// invalid invoice for ord-0002.
+async function startBilling(): Promise<{ url: string; server: ReturnType<typeof createServer> }> {
+  const server = createServer((req, res) => {
+    const id = /\/invoices\/(ord-\d{4})$/.exec(req.url ?? '')?.[1] ?? '';
+    const invoice = { invoiceId: 'inv-0001', orderId: id, amount: 10, currency: 'EUR', issuedAt: '2026-01-02T00:00:00Z' };
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(id === 'ord-0002' ? { ...invoice, amount: -1, currency: 'BTC' } : { ...invoice, internalRef: 'ledger-7', debug: { sql: 'select * from invoices' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
 function printTable(header: string[], rows: string[][]): void {
