@@ -167,6 +167,20 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
   const dpop = new DpopVerifier({ windowSec: options.dpop?.window === undefined ? 60 : parseDuration(options.dpop.window, 'dpop.window') / 1000, origin: options.dpop?.origin ?? null, maxRememberedProofs: 100_000 });
   const apiKeys = options.apiKeys ? new ApiKeyVerifier(options.apiKeys) : null;
 
+  // A key the issuer stopped publishing (rotated out, or withdrawn because
+  // it leaked) must stop verifying once we see the new set, also for tokens
+  // it verified earlier: those leave the verified-token cache.
+  const publishedKeyIds = new Map<string, ReadonlySet<string>>();
+  const onKeySetEvent: NonNullable<JwtAuthenticationOptions['onEvent']> = (event) => {
+    if (event.type === 'keys_refreshed') {
+      const previous = publishedKeyIds.get(event.issuer);
+      const current = new Set(event.keyIds);
+      publishedKeyIds.set(event.issuer, current);
+      if (previous !== undefined && [...previous].some((kid) => !current.has(kid))) cache.dropWhere((principal) => principal.issuer === event.issuer);
+    }
+    onEvent(event);
+  };
+
   const issuerSettings = options.issuers.map((issuer, index) => normaliseIssuer(issuer, `issuers[${index}]`));
   const issuers = new Map<string, IssuerPolicy>();
   const keySources: KeySource[] = [];
@@ -186,8 +200,7 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
       if (settings.options.keys) {
         keys = createStaticKeySource(settings.options.keys);
       } else {
-        const jwksUri = settings.options.jwksUri !== undefined ? assertSecureUrl(settings.options.jwksUri, `${settings.path}.jwksUri`) : null;
-        keys = new LazyRemoteKeySet(settings, jwksUri, onEvent);
+        keys = new LazyRemoteKeySet(settings, settings.jwksUri, onKeySetEvent);
         await (keys as LazyRemoteKeySet).start();
       }
       keySources.push(keys);
@@ -223,7 +236,10 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
     if (!('payload' in verified)) return verified;
     const principal = principalFromClaims(verified.payload, 'jwt');
     const issuer = issuers.get(principal.issuer!)!;
-    cache.set(token, principal, (principal.expiresAt! + issuer.clockToleranceSec) * 1000);
+    let notAfterSec = principal.expiresAt! + issuer.clockToleranceSec;
+    // maxTokenAge ends a token's life as exp does (jose checks it against iat): the cache must not outlive it either.
+    if (issuer.maxTokenAgeSec !== null && typeof principal.claims.iat === 'number') notAfterSec = Math.min(notAfterSec, principal.claims.iat + issuer.maxTokenAgeSec + issuer.clockToleranceSec);
+    cache.set(token, principal, notAfterSec * 1000);
     return principal;
   }
 
@@ -388,6 +404,7 @@ function apiKeyLocationsOf(operation: OperationPolicy, schemes: Record<string, R
 interface IssuerSettings {
   readonly path: string;
   readonly options: IssuerOptions;
+  readonly jwksUri: URL | null;
   readonly policy: Omit<IssuerPolicy, 'keys'>;
   readonly cooldownMs: number;
   readonly maxAgeMs: number;
@@ -407,6 +424,8 @@ function normaliseIssuer(issuer: IssuerOptions, path: string): IssuerSettings {
   return {
     path,
     options: issuer,
+    // Checked here, not when the keys are first fetched: plain http off loopback is a start-up error.
+    jwksUri: issuer.jwksUri === undefined ? null : assertSecureUrl(issuer.jwksUri, `${path}.jwksUri`),
     cooldownMs: issuer.jwksCooldown === undefined ? 30_000 : parseDuration(issuer.jwksCooldown, `${path}.jwksCooldown`),
     maxAgeMs: issuer.jwksMaxAge === undefined ? 600_000 : parseDuration(issuer.jwksMaxAge, `${path}.jwksMaxAge`),
     policy: {
@@ -473,7 +492,7 @@ class LazyRemoteKeySet implements KeySource {
   }
 
   readonly getKey = async (...args: Parameters<KeySource['getKey']>) => {
-    if (this.#remote === null && performance.now() - this.#lastAttempt >= this.#settings.cooldownMs) await this.start();
+    if (this.#remote === null && (this.#starting !== null || performance.now() - this.#lastAttempt >= this.#settings.cooldownMs)) await this.start();
     if (this.#remote === null) throw new Error(`keys of ${this.#settings.options.issuer} are not available yet`);
     return this.#remote.getKey(...args);
   };

@@ -63,7 +63,8 @@ const MAX_JWKS_BYTES = 512 * 1024;
  * A JWKS fetched from the issuer and cached:
  * - an unknown `kid` refetches at most once per cooldown, counted from the
  *   last attempt, so a flood of made-up kids is one fetch, not many;
- * - concurrent refreshes share one in-flight request;
+ * - concurrent refreshes share one in-flight request, and a token that
+ *   needs a key while one is in flight waits for it;
  * - a failed refresh keeps the keys we had, so an issuer outage does not
  *   take the service down while cached keys still verify;
  * - keys are also refreshed in the background, so a key the issuer
@@ -90,7 +91,10 @@ export class RemoteKeySet implements KeySource {
     try {
       return await this.#local!(header, token);
     } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey && performance.now() - this.#attemptedAt >= this.#options.cooldownMs) {
+      // A fetch already in flight is joined whatever the cooldown: the
+      // tokens that arrive while it runs (a burst right after a rotation)
+      // wait for it instead of being refused.
+      if (error instanceof errors.JWKSNoMatchingKey && (this.#pending !== null || performance.now() - this.#attemptedAt >= this.#options.cooldownMs)) {
         await this.refresh().catch(() => {});
         return this.#local!(header, token);
       }

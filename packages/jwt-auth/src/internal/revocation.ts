@@ -75,7 +75,8 @@ export interface RedisLike {
   set(key: string, value: string, mode: 'PX', ttl: number): Promise<unknown>;
   set(key: string, value: string): Promise<unknown>;
   publish(channel: string, message: string): Promise<unknown>;
-  scan(cursor: string, ...args: (string | number)[]): Promise<[string, string[]]>;
+  // The exact SCAN form used, so that ioredis's overloaded `scan` is assignable (a rest-args signature is not).
+  scan(cursor: string, matchToken: 'MATCH', pattern: string, countToken: 'COUNT', count: number): Promise<[string, string[]]>;
   mget(...keys: string[]): Promise<(string | null)[]>;
   duplicate(): RedisLike & { subscribe(channel: string): Promise<unknown>; on(event: 'message', listener: (channel: string, message: string) => void): unknown; quit(): Promise<unknown> };
 }

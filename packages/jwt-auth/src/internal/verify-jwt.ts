@@ -21,7 +21,10 @@ export interface VerifiedJwt {
   readonly payload: Record<string, unknown>;
 }
 
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// The signature may be empty here only so that an unsigned token (`alg:
+// none`, RFC 7519 section 6) is refused, and audited, for its algorithm;
+// an empty signature with any other alg is refused as malformed below.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 // Header parameters that would let the token choose its own key (RFC 7515
 // section 4.1.2-4.1.5): keys come only from the issuer's configuration.
@@ -46,8 +49,8 @@ function decodeSegment(segment: string): Record<string, unknown> | null {
  * apart for the audit trail (the client only sees `invalid_token`).
  */
 export async function verifyJwt(token: string, issuers: ReadonlyMap<string, IssuerPolicy>, nowMs: number): Promise<VerifiedJwt | Denial> {
-  if (!COMPACT_JWS.test(token)) return invalid('token_malformed', 'not a compact JWS with three non-empty base64url parts');
-  const [headerPart, payloadPart] = token.split('.') as [string, string, string];
+  if (!COMPACT_JWS.test(token)) return invalid('token_malformed', 'not a compact JWS with three base64url parts');
+  const [headerPart, payloadPart, signaturePart] = token.split('.') as [string, string, string];
   const header = decodeSegment(headerPart);
   const payload = decodeSegment(payloadPart);
   if (header === null || payload === null) return invalid('token_malformed', 'header or payload is not a JSON object (or repeats a member name)');
@@ -58,6 +61,7 @@ export async function verifyJwt(token: string, issuers: ReadonlyMap<string, Issu
   for (const name of KEY_SELECTING_HEADERS) {
     if (header[name] !== undefined) return invalid('token_invalid', `header "${name}" would select the key; keys come from the issuer only`);
   }
+  if (signaturePart === '') return invalid('token_malformed', 'the signature part is empty');
 
   const iss = payload.iss;
   const issuer = typeof iss === 'string' ? issuers.get(iss) : undefined;

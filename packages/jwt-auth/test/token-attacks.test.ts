@@ -1,0 +1,138 @@
+/**
+ * The attack table (vectors/token-attacks.ts) against one engine: the real
+ * provider (discovered issuer) and two static-key issuers side by side.
+ * Each vector is checked in threes: the attack is refused, its near miss
+ * passes, and the audit line names the reason while the client sees only
+ * `invalid_token`.
+ */
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createPalisade, type Palisade } from '@palisade/core';
+import { createJwtAuthentication } from '@palisade/jwt-auth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestProvider } from '../../../test/helpers/oidc-provider';
+import { bearer, send } from './support/drive-engine';
+import { createDpopKey, createStaticIssuer, dpopProof } from './support/static-issuer';
+import { TOKEN_ATTACK_VECTORS, type AttackKit } from './vectors/token-attacks';
+
+const ORDERS_API = fileURLToPath(new URL('../../../test/fixtures/orders-api.yaml', import.meta.url));
+
+let kit: AttackKit;
+let engine: Palisade;
+
+beforeAll(async () => {
+  const [op, es, rsa, attacker, dpop, otherDpop] = await Promise.all([
+    startTestProvider(),
+    createStaticIssuer('https://es.issuer.example'),
+    createStaticIssuer('https://rsa.issuer.example', { alg: 'RS256' }),
+    createStaticIssuer('https://attacker.example'),
+    createDpopKey(),
+    createDpopKey(),
+  ]);
+  kit = { op, es, rsa, attacker, dpop, otherDpop, certificate: randomBytes(512), otherCertificate: randomBytes(512) };
+  const auth = createJwtAuthentication({
+    issuers: [
+      // A short cooldown so the rotation near miss refetches at once.
+      { issuer: op.issuer, audience: op.audience, jwksCooldown: '1ms' },
+      { issuer: es.issuer, audience: es.audience, keys: es.jwks },
+      { issuer: rsa.issuer, audience: rsa.audience, keys: rsa.jwks },
+    ],
+  });
+  engine = await createPalisade({ document: ORDERS_API, guards: [auth] });
+});
+
+afterAll(async () => {
+  await engine?.close();
+  await kit?.op.stop();
+});
+
+describe('token attack vectors', () => {
+  it('has at least 40 attacks, every title unique', () => {
+    const attacks = TOKEN_ATTACK_VECTORS.filter((vector) => vector.kind === 'attack');
+    expect(attacks.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(TOKEN_ATTACK_VECTORS.map((vector) => vector.title)).size).toBe(TOKEN_ATTACK_VECTORS.length);
+  });
+
+  it.each(TOKEN_ATTACK_VECTORS.map((vector) => [vector.title, vector] as const))('%s', async (_title, vector) => {
+    const request = await vector.build(kit);
+    if (request.primer !== undefined) {
+      const primed = await send(engine, request.primer);
+      expect(primed.reason, 'the legitimate first use passes').toBeNull();
+    }
+    const outcome = await send(engine, request);
+
+    expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: vector.expectedStatus, reason: vector.expectedReason });
+    if (vector.kind === 'near-miss') {
+      expect(outcome.principal?.subject).toBe('user-alice');
+      return;
+    }
+    // The audit line says why; the client learns only that the token is unusable.
+    expect(outcome.principal).toBeNull();
+    expect(outcome.privateDetail, 'the audit line carries a private detail').toEqual(expect.any(String));
+    const problem = JSON.parse(outcome.body!) as { type: string; detail?: string };
+    if (vector.expectedReason === 'token_missing') {
+      expect(outcome.wwwAuthenticate).toBe('Bearer');
+      expect(problem.type).toBe('urn:palisade:problem:unauthorized');
+    } else {
+      expect(outcome.wwwAuthenticate).toBe('Bearer error="invalid_token"');
+      expect(problem.type).toBe('urn:palisade:problem:invalid-token');
+    }
+    expect(outcome.body).not.toContain(outcome.privateDetail!);
+    expect(outcome.body).not.toContain(vector.expectedReason!);
+  });
+});
+
+describe('tokens in the query (acceptTokenInQuery: true, RFC 6750 §2.3)', () => {
+  let queryEngine: Palisade;
+
+  beforeAll(async () => {
+    queryEngine = await createPalisade({ document: ORDERS_API, guards: [createJwtAuthentication({ issuers: [{ issuer: kit.es.issuer, audience: kit.es.audience, keys: kit.es.jwks }], acceptTokenInQuery: true })] });
+  });
+
+  afterAll(async () => {
+    await queryEngine?.close();
+  });
+
+  it('near miss: a token in the query alone passes', async () => {
+    expect((await send(queryEngine, { url: `/orders?access_token=${await kit.es.sign()}` })).principal?.subject).toBe('user-alice');
+  });
+
+  it('attack: a token in both the header and the query is refused (RFC 6750 §2: one method only)', async () => {
+    const outcome = await send(queryEngine, { ...bearer(await kit.es.sign()), url: `/orders?access_token=${await kit.es.sign({ sub: 'user-admin' })}` });
+    expect({ status: outcome.status, reason: outcome.reason, detail: outcome.privateDetail }).toEqual({ status: 401, reason: 'token_malformed', detail: 'token in both the Authorization header and the query' });
+  });
+
+  it('attack: two access_token parameters are refused', async () => {
+    const outcome = await send(queryEngine, { url: `/orders?access_token=${await kit.es.sign()}&access_token=${await kit.es.sign({ sub: 'user-admin' })}` });
+    expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: 401, reason: 'token_malformed' });
+  });
+});
+
+describe('DPoP behind a proxy (dpop.origin)', () => {
+  let proxiedEngine: Palisade;
+
+  beforeAll(async () => {
+    proxiedEngine = await createPalisade({
+      document: ORDERS_API,
+      guards: [createJwtAuthentication({ issuers: [{ issuer: kit.es.issuer, audience: kit.es.audience, keys: kit.es.jwks }], dpop: { origin: 'https://api.example' } })],
+    });
+  });
+
+  afterAll(async () => {
+    await proxiedEngine?.close();
+  });
+
+  const request = async (htu: string) => {
+    const token = await kit.es.sign({ cnf: { jkt: kit.dpop.jkt } });
+    // The proxy forwards to an internal host name; the client signed the public URL.
+    return send(proxiedEngine, { authorization: `DPoP ${token}`, headers: { host: 'orders.internal:8080', dpop: await dpopProof(kit.dpop, { htm: 'GET', htu, accessToken: token }) } });
+  };
+
+  it('near miss: htu with the public origin passes whatever the Host header says, and ignores the query', async () => {
+    expect((await request('https://api.example/orders?page=2')).status).toBe(200);
+  });
+
+  it.each(['http://api.example/orders', 'https://api.example:8443/orders', 'https://orders.internal:8080/orders'])('attack: htu %s is refused', async (htu) => {
+    expect((await request(htu)).reason).toBe('token_binding_invalid');
+  });
+});
