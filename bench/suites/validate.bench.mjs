@@ -1,0 +1,130 @@
+// validate.*, filter.*, validateFilter.*: request validation and response
+// filtering on the reference document's createOrder.
+//
+// validate.createOrder: core + @palisade/schema-validator checking POST
+//   /orders (a NewOrder body of two line items and a note), from the raw
+//   request to the parsed, validated body, through the engine.
+// filter.order: core + @palisade/response-filter reducing an Order (with
+//   internalNote, costPrice, customerEmail) for a caller without orders:admin.
+// validateFilter.createOrder: both, as a request through Express 5 (driven
+//   in-process with light-my-request, no sockets): Palisade mounted with the
+//   two guards against express-openapi-validator with request and response
+//   validation, on the same document, body and response. Each figure is the
+//   cost the library adds over the same app without it (Express with
+//   express.json() and the handler), measured in the same run, since
+//   Express and the injection cost far more than either library.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import inject from 'light-my-request';
+import { parse } from 'yaml';
+import { loadCore, loadPalisadePackage } from '../lib/core.mjs';
+import { measureAsync, measureSync } from '../lib/measure.mjs';
+
+const DOCUMENT_PATH = fileURLToPath(new URL('../../test/fixtures/orders-api.yaml', import.meta.url));
+const BATCH = 100;
+const body = JSON.stringify({ items: [{ sku: 'SKU-001', qty: 2 }, { sku: 'SKU-042', qty: 1 }], note: "Leave at the door, it's fine" });
+const bodyBuffer = Buffer.from(body);
+const order = {
+  id: 'ord-0041',
+  ownerId: 'user-alice',
+  items: [
+    { sku: 'SKU-001', qty: 2 },
+    { sku: 'SKU-042', qty: 1 },
+  ],
+  total: 30,
+  status: 'pending',
+  note: "Leave at the door, it's fine",
+  createdAt: '2026-01-01T00:00:00Z',
+  customerEmail: 'alice@example.com',
+  internalNote: 'margin ok',
+  costPrice: 4.2,
+};
+
+export async function run() {
+  const core = await loadCore();
+  const { createSchemaValidator } = await loadPalisadePackage('schema-validator');
+  const { createResponseFilter } = await loadPalisadePackage('response-filter');
+  const document = parse(readFileSync(DOCUMENT_PATH, 'utf8'));
+  const principal = { subject: 'user-alice', clientId: 'shop', scopes: new Set(['orders:write']), claims: {}, method: 'custom', issuer: null, tokenId: null, acr: null, amr: [], authTime: null, expiresAt: null };
+  // Stands in for authentication, which other benchmarks measure.
+  const authenticated = { name: 'bench-principal', stage: 'authentication', compile: () => ({ onRequest: (ctx) => void (ctx.principal = principal) }) };
+  const engine = await core.createPalisade({ document, guards: [authenticated, createSchemaValidator(), createResponseFilter()] });
+  const view = {
+    method: 'POST',
+    url: '/orders',
+    headers: { 'content-type': 'application/json', 'content-length': String(bodyBuffer.length) },
+    remoteAddress: '127.0.0.1',
+    readBody: () => Promise.resolve(bodyBuffer),
+    peerCertificate: null,
+  };
+  const validateOnce = async () => {
+    const ctx = engine.startRequest(view);
+    if ((await engine.checkRequest(ctx)) !== null) throw new Error(`bench: valid order refused (${ctx.denial?.reason})`);
+    return ctx;
+  };
+  const ctx = await validateOnce();
+  const filterOnce = () => {
+    const response = { status: 201, contentType: 'application/json', body: order };
+    if (engine.filterResponse(ctx, response) !== null || 'internalNote' in response.body) throw new Error('bench: filter refused or leaked');
+  };
+
+  const validate = await measureAsync(
+    {
+      palisade: async () => {
+        for (let i = 0; i < BATCH; i++) await validateOnce();
+      },
+    },
+    { iterations: 40, time: 1500 },
+  );
+  const filter = measureSync({ palisade: () => { for (let i = 0; i < 1000; i++) filterOnce(); } }, { callsPerSample: 1000, rounds: 20 });
+
+  const ours = express();
+  const { mountPalisade } = await loadPalisadePackage('express');
+  await mountPalisade(ours, { document, guards: [authenticated, createSchemaValidator(), createResponseFilter()] });
+  ours.post('/orders', (_req, res) => res.status(201).json(order));
+
+  const peer = express();
+  peer.use(express.json());
+  peer.use(OpenApiValidator.middleware({ apiSpec: structuredClone(document), validateRequests: true, validateResponses: { removeAdditional: 'all' }, validateSecurity: false }));
+  peer.post('/orders', (_req, res) => res.status(201).json(order));
+  peer.use((error, _req, res, _next) => res.status(error.status ?? 500).json({ message: error.message }));
+
+  const bare = express();
+  bare.use(express.json());
+  bare.post('/orders', (_req, res) => res.status(201).json(order));
+
+  const request = { method: 'POST', url: '/orders', headers: { 'content-type': 'application/json' }, payload: body };
+  for (const [label, app] of [['palisade', ours], ['express-openapi-validator', peer]]) {
+    const res = await inject(app, request);
+    if (res.statusCode !== 201 || res.body.includes('internalNote')) throw new Error(`bench: ${label} answered ${res.statusCode} ${res.body.slice(0, 200)}`);
+  }
+  const both = await measureAsync(
+    {
+      palisade: async () => {
+        for (let i = 0; i < BATCH; i++) await inject(ours, request);
+      },
+      peer: async () => {
+        for (let i = 0; i < BATCH; i++) await inject(peer, request);
+      },
+      bare: async () => {
+        for (let i = 0; i < BATCH; i++) await inject(bare, request);
+      },
+    },
+    { iterations: 20, time: 2000 },
+  );
+  const baseline = both.bare / BATCH;
+  const validateNs = validate.palisade / BATCH;
+  return [
+    { name: 'validate.createOrder', medianNs: validateNs },
+    { name: 'filter.order', medianNs: filter.palisade },
+    {
+      name: 'validateFilter.createOrder',
+      medianNs: Math.max(0, both.palisade / BATCH - baseline),
+      peer: 'express-openapi-validator',
+      peerMedianNs: Math.max(0, both.peer / BATCH - baseline),
+      note: `cost added over bare Express (${(baseline / 1000).toFixed(1)} µs per injected request); engine-level validation + filtering alone: ${((validateNs + filter.palisade) / 1000).toFixed(2)} µs`,
+    },
+  ];
+}
