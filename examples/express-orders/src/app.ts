@@ -4,6 +4,7 @@ import { createJwtAuthentication } from '@palisade/jwt-auth';
 import { createResponseFilter } from '@palisade/response-filter';
 import { createSchemaValidator, createUpstreamClient, UpstreamError } from '@palisade/schema-validator';
 import { createScopeGuard, ownerOf } from '@palisade/scope-guard';
+import { createSsrfGuard } from '@palisade/ssrf';
 import express, { type Express, type Request } from 'express';
 import { fileURLToPath } from 'node:url';
 import type { OrdersConfig } from './config';
@@ -45,7 +46,9 @@ export async function createOrdersApp(config: OrdersConfig, options: { store?: O
     // for orders:admin); the store's secrets never do.
     // Bodies, parameters and content types are checked against the
     // document (mass assignment, sizes, depth) before any handler runs.
-    guards: [authentication, authorization, createResponseFilter(), createSchemaValidator(), ...(options.extraGuards ?? [])],
+    // Webhook URLs must be https and resolve only to public addresses
+    // (after the validator, which parses the body it reads).
+    guards: [authentication, authorization, createResponseFilter(), createSchemaValidator(), createSsrfGuard(), ...(options.extraGuards ?? [])],
   });
   // Upstream data is validated like user input: 2 s, 64 KiB, Invoice only.
   const billing = createUpstreamClient(palisade.engine, { timeoutMs: 2000, maxBytes: 65_536, schemas: ['#/components/schemas/Invoice'] });

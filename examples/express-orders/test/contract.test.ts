@@ -315,3 +315,39 @@ describe('the billing upstream (reference: GET /orders/{orderId}/invoice)', () =
     expect((await rawRequest(base, 'GET', '/orders/ord-0005/invoice', { headers })).status).toBe(504);
   });
 });
+
+describe('webhook URLs (reference: POST /webhooks, SSRF)', () => {
+  const register = async (url: string) =>
+    rawRequest(base, 'POST', '/webhooks', { headers: await bearer('user-alice', 'orders:write'), body: JSON.stringify({ url, events: ['order.created'] }) });
+
+  it.each([
+    'http://93.184.215.14/hook',
+    'https://127.0.0.1/hook',
+    'https://2130706433/hook',
+    'https://0x7f000001/hook',
+    'https://0177.0.0.1/hook',
+    'https://127.1/hook',
+    'https://169.254.169.254/latest/meta-data/',
+    'https://[::1]/hook',
+    'https://[::ffff:127.0.0.1]/hook',
+    'https://[::ffff:a9fe:a9fe]/hook',
+    'https://10.0.0.5/hook',
+    'https://192.168.1.1/hook',
+    'https://[fd00::1]/hook',
+    'https://224.0.0.1/hook',
+    'https://0.0.0.0/hook',
+    'https://localhost/hook',
+    'https://user:secret@93.184.215.14/hook',
+    'https://does-not-exist.invalid/hook',
+  ])('refuses %s with 400', async (url) => {
+    const res = await register(url);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it('accepts a public IP literal without fetching it', async () => {
+    const res = await register('https://93.184.215.14/hook');
+    expect(res.status).toBe(201);
+    expect(res.json()).toMatchObject({ url: 'https://93.184.215.14/hook', events: ['order.created'] });
+  });
+});
