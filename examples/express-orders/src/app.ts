@@ -1,11 +1,13 @@
 import { deny, type Guard } from '@palisade/core';
 import { getPalisadeContext, mountPalisade, type MountedPalisade } from '@palisade/express';
 import { createJwtAuthentication } from '@palisade/jwt-auth';
+import { createRateLimiter, createRateLimitStore } from '@palisade/rate-limit';
 import { createResponseFilter } from '@palisade/response-filter';
 import { createSchemaValidator, createUpstreamClient, UpstreamError } from '@palisade/schema-validator';
 import { createScopeGuard, ownerOf } from '@palisade/scope-guard';
 import { createSsrfGuard } from '@palisade/ssrf';
 import express, { type Express, type Request } from 'express';
+import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import type { OrdersConfig } from './config';
 import { OrdersStore, type LineItem, type Order } from './store';
@@ -16,6 +18,8 @@ export interface OrdersApp {
   readonly app: Express;
   readonly palisade: MountedPalisade;
   readonly store: OrdersStore;
+  /** Closes Palisade's guards and the Redis connection, if any. */
+  close(): Promise<void>;
 }
 
 /**
@@ -39,6 +43,18 @@ export async function createOrdersApp(config: OrdersConfig, options: { store?: O
     ],
   });
   const authorization = createScopeGuard({ loaders: { order: (id) => store.orders.get(id) ?? null } });
+  // Every counter (limits, brute force, quotas, anomaly blocks) lives in
+  // Redis when REDIS_URL is set, shared by every instance; commands fail
+  // fast so an outage falls back to in-memory limits instead of hanging.
+  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+  redis?.on('error', () => {});
+  const counters = redis === null ? undefined : createRateLimitStore({ redis });
+  const rateLimits = createRateLimiter({
+    store: counters,
+    trustProxy: config.trustProxy === 'none' || config.trustProxy === 'loopback' ? config.trustProxy : config.trustProxy.split(',').map((entry) => entry.trim()).filter(Boolean),
+    anonymous: { limit: 120, window: '1m' },
+    authenticated: { limit: 600, window: '1m' },
+  });
   const palisade = await mountPalisade(app, {
     document: DOCUMENT_PATH,
     cors: { origins: config.corsOrigins },
@@ -48,7 +64,8 @@ export async function createOrdersApp(config: OrdersConfig, options: { store?: O
     // document (mass assignment, sizes, depth) before any handler runs.
     // Webhook URLs must be https and resolve only to public addresses
     // (after the validator, which parses the body it reads).
-    guards: [authentication, authorization, createResponseFilter(), createSchemaValidator(), createSsrfGuard(), ...(options.extraGuards ?? [])],
+    // Login brute force and the checkout quota come from openapi.yaml.
+    guards: [authentication, authorization, rateLimits, createResponseFilter(), createSchemaValidator(), createSsrfGuard(), ...(options.extraGuards ?? [])],
   });
   // Upstream data is validated like user input: 2 s, 64 KiB, Invoice only.
   const billing = createUpstreamClient(palisade.engine, { timeoutMs: 2000, maxBytes: 65_536, schemas: ['#/components/schemas/Invoice'] });
@@ -137,5 +154,13 @@ export async function createOrdersApp(config: OrdersConfig, options: { store?: O
     res.json({ env: process.env, users: store.users });
   });
 
-  return { app, palisade, store };
+  return {
+    app,
+    palisade,
+    store,
+    close: async () => {
+      await palisade.close();
+      await redis?.quit().catch(() => redis.disconnect());
+    },
+  };
 }

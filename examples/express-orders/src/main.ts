@@ -4,7 +4,8 @@ import { createOrdersApp } from './app';
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const { app, palisade } = await createOrdersApp(config);
+  const orders = await createOrdersApp(config);
+  const { app, palisade } = orders;
   // The start-up report (compiled operations, undeclared routes) goes to
   // stderr; stdout carries the one ready line.
   process.stderr.write(`${palisade.formatReport()}\n`);
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
     // close() stops accepting and waits for in-flight requests; idle
     // keep-alive sockets would otherwise hold it open.
     server.close(async () => {
-      await palisade.close();
+      await orders.close();
       process.exit(0);
     });
     server.closeIdleConnections();
