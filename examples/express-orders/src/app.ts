@@ -1,3 +1,4 @@
+import { createAuditTrail, type AuditAlert } from '@palisade/audit';
 import { deny, type Guard } from '@palisade/core';
 import { getPalisadeContext, mountPalisade, type MountedPalisade } from '@palisade/express';
 import { createJwtAuthentication } from '@palisade/jwt-auth';
@@ -27,10 +28,33 @@ export interface OrdersApp {
  * only: routing, authentication, authorization, validation, filtering and
  * audit are Palisade's, configured by openapi.yaml.
  */
-export async function createOrdersApp(config: OrdersConfig, options: { store?: OrdersStore; extraGuards?: readonly Guard[] } = {}): Promise<OrdersApp> {
+export interface OrdersAppOptions {
+  readonly store?: OrdersStore;
+  readonly extraGuards?: readonly Guard[];
+  /** Real-time notification of anomaly alerts (a webhook or pager in production). Default: a line on stderr. */
+  readonly onAlert?: (alert: AuditAlert) => void;
+}
+
+export async function createOrdersApp(config: OrdersConfig, options: OrdersAppOptions = {}): Promise<OrdersApp> {
   const store = options.store ?? new OrdersStore();
   const app = express();
+  // Every counter (limits, brute force, quotas, anomaly detection and
+  // blocks) lives in Redis when REDIS_URL is set, shared by every instance;
+  // commands fail fast so an outage falls back to in-memory limits instead
+  // of hanging.
+  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  redis?.on('error', () => {});
+  const counters = createRateLimitStore(redis === null ? {} : { redis });
+  // The tamper-evident trail: one hashed line per request, security events
+  // and alerts; flushed on SIGTERM.
+  const audit = createAuditTrail({
+    destination: config.auditLog ?? 'stdout',
+    store: counters,
+    onAlert: options.onAlert ?? ((alert) => process.stderr.write(`express-orders: ALERT ${alert.alert} sub=${alert.sub ?? '-'} ip=${alert.ip ?? '-'}\n`)),
+  });
+  counters.onEvent((event) => audit.record(event));
   const authentication = createJwtAuthentication({
+    onEvent: (event) => audit.record(event),
     issuers: [
       {
         issuer: config.oidcIssuer,
@@ -43,12 +67,6 @@ export async function createOrdersApp(config: OrdersConfig, options: { store?: O
     ],
   });
   const authorization = createScopeGuard({ loaders: { order: (id) => store.orders.get(id) ?? null } });
-  // Every counter (limits, brute force, quotas, anomaly blocks) lives in
-  // Redis when REDIS_URL is set, shared by every instance; commands fail
-  // fast so an outage falls back to in-memory limits instead of hanging.
-  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
-  redis?.on('error', () => {});
-  const counters = redis === null ? undefined : createRateLimitStore({ redis });
   const rateLimits = createRateLimiter({
     store: counters,
     trustProxy: config.trustProxy === 'none' || config.trustProxy === 'loopback' ? config.trustProxy : config.trustProxy.split(',').map((entry) => entry.trim()).filter(Boolean),
@@ -65,7 +83,7 @@ export async function createOrdersApp(config: OrdersConfig, options: { store?: O
     // Webhook URLs must be https and resolve only to public addresses
     // (after the validator, which parses the body it reads).
     // Login brute force and the checkout quota come from openapi.yaml.
-    guards: [authentication, authorization, rateLimits, createResponseFilter(), createSchemaValidator(), createSsrfGuard(), ...(options.extraGuards ?? [])],
+    guards: [authentication, authorization, rateLimits, audit, createResponseFilter(), createSchemaValidator(), createSsrfGuard(), ...(options.extraGuards ?? [])],
   });
   // Upstream data is validated like user input: 2 s, 64 KiB, Invoice only.
   const billing = createUpstreamClient(palisade.engine, { timeoutMs: 2000, maxBytes: 65_536, schemas: ['#/components/schemas/Invoice'] });
@@ -160,6 +178,7 @@ export async function createOrdersApp(config: OrdersConfig, options: { store?: O
     store,
     close: async () => {
       await palisade.close();
+      await counters.close();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };

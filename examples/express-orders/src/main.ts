@@ -7,7 +7,8 @@ async function main(): Promise<void> {
   const orders = await createOrdersApp(config);
   const { app, palisade } = orders;
   // The start-up report (compiled operations, undeclared routes) goes to
-  // stderr; stdout carries the one ready line.
+  // stderr; stdout carries the ready line (and the audit trail when
+  // AUDIT_LOG is not set).
   process.stderr.write(`${palisade.formatReport()}\n`);
 
   const server = app.listen(config.port, config.host);
@@ -20,6 +21,11 @@ async function main(): Promise<void> {
   process.stdout.write(`express-orders ready on http://${host}:${port}\n`);
 
   let stopping = false;
+  // Once stopping, answers close their connection, so keep-alive clients
+  // do not hold the shutdown open.
+  server.on('request', (_req, res) => {
+    if (stopping) res.setHeader('connection', 'close');
+  });
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;

@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { close, listen, rawRequest } from '../../../test/helpers/http';
 import { startTestProvider, type TestProvider } from '../../../test/helpers/oidc-provider';
@@ -39,14 +41,14 @@ beforeAll(async () => {
   issuer = await startTestProvider({ audience: 'orders-api' });
   billing = startBilling();
   const billingUrl = await listen(billing);
-  orders = await createOrdersApp(readConfig({ OIDC_ISSUER: issuer.issuer, BILLING_URL: billingUrl, CORS_ORIGINS: 'https://shop.example,https://admin.example' }));
+  orders = await createOrdersApp(readConfig({ AUDIT_LOG: join(tmpdir(), `orders-audit-${process.pid}-${Date.now()}.log`), OIDC_ISSUER: issuer.issuer, BILLING_URL: billingUrl, CORS_ORIGINS: 'https://shop.example,https://admin.example' }));
   server = createServer(orders.app);
   base = await listen(server);
 });
 
 afterAll(async () => {
   await close(server);
-  await orders.palisade.close();
+  await orders.close();
   await issuer.stop();
   await close(billing);
 });

@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { close, listen, rawRequest } from '../../../test/helpers/http';
 import { startTestProvider, type TestProvider } from '../../../test/helpers/oidc-provider';
@@ -13,7 +15,7 @@ let issuer: TestProvider;
 beforeAll(async () => {
   issuer = await startTestProvider({ audience: 'orders-api' });
   // The tests play several clients through a trusted loopback proxy.
-  orders = await createOrdersApp(readConfig({ OIDC_ISSUER: issuer.issuer, TRUST_PROXY: 'loopback' }));
+  orders = await createOrdersApp(readConfig({ AUDIT_LOG: join(tmpdir(), `orders-audit-${process.pid}-${Date.now()}.log`), OIDC_ISSUER: issuer.issuer, TRUST_PROXY: 'loopback' }));
   server = createServer(orders.app);
   base = await listen(server);
 });
@@ -85,7 +87,7 @@ describe('rate limits (reference)', () => {
 
 describe('client address without a trusted proxy', () => {
   it('ignores spoofed X-Forwarded-For and X-Real-IP', async () => {
-    const direct = await createOrdersApp(readConfig({ OIDC_ISSUER: issuer.issuer }));
+    const direct = await createOrdersApp(readConfig({ AUDIT_LOG: join(tmpdir(), `orders-audit-${process.pid}-${Date.now()}-direct.log`), OIDC_ISSUER: issuer.issuer }));
     const directServer = createServer(direct.app);
     const directBase = await listen(directServer);
     try {

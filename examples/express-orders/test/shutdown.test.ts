@@ -30,7 +30,10 @@ describe('express-orders process', () => {
     service.child.kill('SIGTERM');
     expect(await service.exited).toBe(0);
     const { stdout, stderr } = service.output();
-    expect(stdout.trim().split('\n')).toHaveLength(1);
+    // One ready line; the rest of stdout is the audit trail (AUDIT_LOG unset).
+    const lines = stdout.trim().split('\n');
+    expect(lines.filter((line) => !line.startsWith('{'))).toEqual([expect.stringMatching(/^express-orders ready on http:\/\/127\.0\.0\.1:\d+$/)]);
+    expect(lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line).event)).toContain('request');
     expect(stderr).toContain('undeclared route GET /internal/debug');
   });
 
