@@ -1,4 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request, Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyAuditTrail } from '@palisade/audit';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -35,6 +40,40 @@ describe('express-orders process', () => {
     expect(lines.filter((line) => !line.startsWith('{'))).toEqual([expect.stringMatching(/^express-orders ready on http:\/\/127\.0\.0\.1:\d+$/)]);
     expect(lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line).event)).toContain('request');
     expect(stderr).toContain('undeclared route GET /internal/debug');
+  });
+
+  it('loses no audit line when stopped by SIGTERM mid-load', async () => {
+    const trail = join(tmpdir(), `orders-sigterm-${process.pid}-${Date.now()}.log`);
+    const service = start({ PORT: '0', OIDC_ISSUER: 'http://127.0.0.1:9', AUDIT_LOG: trail });
+    const url = new URL(await service.ready);
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const answered: string[] = [];
+    let killed = false;
+    const fire = (n: number) =>
+      new Promise<void>((resolve) => {
+        const id = `load-${n}`;
+        const req = request({ host: url.hostname, port: url.port, path: n % 3 === 0 ? '/nowhere' : '/health', headers: { 'x-request-id': id }, agent }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            answered.push(id);
+            if (answered.length === 40 && !killed) {
+              killed = true;
+              service.child.kill('SIGTERM');
+            }
+            resolve();
+          });
+        });
+        req.on('error', () => resolve());
+        req.end();
+      });
+    await Promise.all(Array.from({ length: 100 }, (_, n) => fire(n)));
+    agent.destroy();
+    expect(await service.exited).toBe(0);
+    expect(killed).toBe(true);
+    const logged = new Set(readFileSync(trail, 'utf8').trim().split('\n').map((line) => JSON.parse(line).requestId));
+    expect(answered.length).toBeGreaterThanOrEqual(40);
+    for (const id of answered) expect(logged.has(id), id).toBe(true);
+    expect((await verifyAuditTrail(trail)).intact).toBe(true);
   });
 
   it('refuses to start with a clear message when PORT is invalid', async () => {
