@@ -4,9 +4,12 @@
  * and prints what stopped each one. Exits non-zero if any attack got
  * through or any legitimate request was refused.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyAuditTrail } from '@palisade/audit';
 import type { AddressInfo } from 'node:net';
-import type { Guard } from '@palisade/core';
 import { exportJWK, generateKeyPair } from 'jose';
 import { createOrdersApp } from '../examples/express-orders/src/app';
 import { readConfig } from '../examples/express-orders/src/config';
@@ -23,6 +26,8 @@ interface Attack {
   readonly expected: number;
   /** A near miss: a legitimate request that must pass. */
   readonly legitimate?: boolean;
+  /** Send the request this many times (the last one is the one shown); `#` in the body becomes the attempt number. */
+  readonly repeat?: number;
   /** For attacks answered 2xx: what must be true of the body (data-exposure attacks). */
   readonly bodyCheck?: { readonly label: string; readonly passes: (body: string) => boolean };
 }
@@ -99,9 +104,26 @@ const attacks: Attack[] = [
     expected: 200,
     bodyCheck: { label: 'filtered', passes: (body) => !/internalRef|sql/.test(body) },
   },
+  { attack: 'SSRF: cloud metadata address', method: 'POST', path: '/webhooks', headers: aliceWrites, body: '{"url":"https://169.254.169.254/latest/meta-data/","events":["order.created"]}', expected: 400 },
+  { attack: 'SSRF: loopback in decimal', method: 'POST', path: '/webhooks', headers: aliceWrites, body: '{"url":"https://2130706433/hook","events":["order.created"]}', expected: 400 },
+  { attack: 'SSRF: IPv4-mapped IPv6', method: 'POST', path: '/webhooks', headers: aliceWrites, body: '{"url":"https://[::ffff:10.0.0.1]/hook","events":["order.created"]}', expected: 400 },
+  { attack: 'SSRF: plain http', method: 'POST', path: '/webhooks', headers: aliceWrites, body: '{"url":"http://93.184.215.14/hook","events":["order.created"]}', expected: 400 },
+  { attack: 'password guessing (6th try)', method: 'POST', path: '/login', body: '{"username":"bob","password":"guess-#"}', repeat: 6, expected: 429 },
+  { attack: 'credential stuffing (21st login)', method: 'POST', path: '/login', body: '{"username":"user#","password":"x"}', repeat: 21, expected: 429 },
+  { attack: 'anonymous flood (121st request)', method: 'GET', path: '/health', repeat: 121, expected: 429 },
+  {
+    attack: 'checkout flood (4th in 10 min)',
+    method: 'POST',
+    path: '/orders/ord-0009/checkout',
+    headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:write', amr: ['mfa'] })),
+    repeat: 4,
+    expected: 429,
+  },
+  { attack: 'ID enumeration (11th foreign order)', method: 'GET', path: '/orders/ord-0022', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-carol', scope: 'orders:read' })), repeat: 11, expected: 429 },
+  { attack: 'near miss: webhook on a public address', method: 'POST', path: '/webhooks', headers: aliceWrites, body: '{"url":"https://93.184.215.14/hook","events":["order.created"]}', expected: 201, legitimate: true },
   { attack: 'near miss: own order', method: 'GET', path: '/orders/ord-0001', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:read' })), expected: 200, legitimate: true },
   { attack: 'near miss: admin reads any order', method: 'GET', path: '/orders/ord-0021', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-admin', scope: 'orders:read orders:admin' })), expected: 200, legitimate: true },
-  { attack: 'near miss: checkout after MFA', method: 'POST', path: '/orders/ord-0002/checkout', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-alice', scope: 'orders:write', amr: ['pwd', 'mfa'] })), expected: 200, legitimate: true },
+  { attack: 'near miss: checkout after MFA', method: 'POST', path: '/orders/ord-0023/checkout', headers: async (op) => bearer(await op.issueAccessToken({ sub: 'user-bob', scope: 'orders:write', amr: ['pwd', 'mfa'] })), expected: 200, legitimate: true },
   { attack: 'near miss: health check', method: 'GET', path: '/health', expected: 200, legitimate: true },
   { attack: 'near miss: login', method: 'POST', path: '/login', body: JSON.stringify({ username: 'alice', password: 'alice-pass-123' }), expected: 200, legitimate: true },
 ];
@@ -112,23 +134,27 @@ const claims = (op: TestProvider, sub: string, scope: string) => {
   return { iss: op.issuer, aud: op.audience, sub, scope, client_id: 'demo', iat: now, exp: now + 300, jti: `demo-${now}` };
 };
 
-// Records each request's decision by request id, as the audit trail will.
-const reasons = new Map<string, string>();
-const recorder: Guard = {
-  name: 'demo-recorder',
-  stage: 'admission',
-  compile: () => ({
-    onComplete: (ctx) => {
-      reasons.set(ctx.requestId, ctx.denial?.reason ?? 'allowed');
-    },
-  }),
-};
+// The reason of each request, read back from the audit trail by request id.
+function reasonsFromTrail(file: string): Map<string, string> {
+  const reasons = new Map<string, string>();
+  for (const line of readFileSync(file, 'utf8').trim().split('\n')) {
+    const entry = JSON.parse(line) as { event?: string; requestId?: string; reason?: string | null };
+    if (entry.event === 'request' && entry.requestId) reasons.set(entry.requestId, entry.reason ?? 'allowed');
+  }
+  return reasons;
+}
 
 async function main(): Promise<void> {
   // A local OpenID Provider (oidc-provider on loopback) issues real tokens.
   const issuer = await startTestProvider({ audience: 'orders-api' });
   const billing = await startBilling();
-  const { app, palisade } = await createOrdersApp(readConfig({ PORT: '0', OIDC_ISSUER: issuer.issuer, BILLING_URL: billing.url }), { extraGuards: [recorder] });
+  const trail = join(mkdtempSync(join(tmpdir(), 'palisade-demo-')), 'audit.log');
+  const alerts: string[] = [];
+  // The demo plays several clients through a trusted loopback proxy (X-Forwarded-For).
+  const orders = await createOrdersApp(readConfig({ PORT: '0', OIDC_ISSUER: issuer.issuer, BILLING_URL: billing.url, AUDIT_LOG: trail, TRUST_PROXY: 'loopback' }), {
+    onAlert: (alert) => alerts.push(`${alert.alert} (sub ${alert.sub ?? '-'}, ip ${alert.ip ?? '-'})`),
+  });
+  const { app, palisade } = orders;
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -136,14 +162,27 @@ async function main(): Promise<void> {
   console.log(palisade.formatReport().split('\n').filter((line) => line.includes('WARNING')).join('\n'));
   console.log();
 
-  const rows: string[][] = [];
-  let failures = 0;
+  const results: { attack: Attack; requestId: string; status: number; body: string }[] = [];
   for (const [index, attack] of attacks.entries()) {
     const requestId = `demo-${index + 1}`;
     const headers = typeof attack.headers === 'function' ? await attack.headers(issuer) : attack.headers;
-    const res = await rawRequest(base, attack.method, attack.path, { headers: { ...headers, 'x-request-id': requestId }, body: attack.body });
-    // The decision is recorded when the response finishes; let that run.
-    await new Promise((resolve) => setImmediate(resolve));
+    // Each attack comes from its own address unless it says otherwise.
+    const from = { 'x-forwarded-for': `198.51.100.${(index % 250) + 1}` };
+    for (let i = 1; i < (attack.repeat ?? 1); i++) await rawRequest(base, attack.method, attack.path, { headers: { ...from, ...headers }, body: attack.body?.replace('#', String(i)) });
+    const res = await rawRequest(base, attack.method, attack.path, { headers: { ...from, ...headers, 'x-request-id': requestId }, body: attack.body?.replace('#', 'last') });
+    results.push({ attack, requestId, status: res.status, body: res.body });
+  }
+  server.closeAllConnections();
+  server.close();
+  await orders.close();
+  await issuer.stop();
+  billing.server.close();
+
+  const reasons = reasonsFromTrail(trail);
+  const rows: string[][] = [];
+  let failures = 0;
+  for (const { attack, requestId, status, body } of results) {
+    const res = { status, body };
     const bodyOk = attack.bodyCheck === undefined || attack.bodyCheck.passes(res.body);
     const ok = res.status === attack.expected && bodyOk;
     if (!ok) failures++;
@@ -151,11 +190,11 @@ async function main(): Promise<void> {
     rows.push([attack.attack, `${attack.method} ${attack.path.length > 40 ? `${attack.path.slice(0, 37)}...` : attack.path}`, String(attack.expected), String(res.status), reasons.get(requestId) ?? '?', verdict]);
   }
   printTable(['attack', 'request', 'expected', 'got', 'reason', 'verdict'], rows);
-  server.closeAllConnections();
-  server.close();
-  await palisade.close();
-  await issuer.stop();
-  billing.server.close();
+  console.log(`\nAlerts raised: ${alerts.length === 0 ? 'none' : alerts.join('; ')}`);
+  const verification = await verifyAuditTrail(trail);
+  console.log(`Audit trail: ${trail}`);
+  console.log(`  ${verification.lines} lines, hash chain ${verification.intact ? 'intact' : `BROKEN at line ${verification.firstProblem?.line}`} (check it yourself: node packages/audit/dist/cli.js audit verify ${trail})`);
+  if (!verification.intact) failures++;
   console.log(failures === 0 ? `\nAll ${attacks.length} requests answered as expected.` : `\n${failures} request(s) answered unexpectedly.`);
   process.exitCode = failures === 0 ? 0 : 1;
 }
