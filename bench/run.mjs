@@ -13,7 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const SUITES = ['match', 'compile', 'jwt', 'validate', 'http'];
+const SUITES = ['match', 'compile', 'jwt', 'validate', 'http', 'limit', 'audit'];
 
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
 

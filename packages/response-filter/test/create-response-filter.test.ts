@@ -1,4 +1,5 @@
 import { PalisadeConfigError, compileDocument, loadDocument } from '@palisade/core';
+import type { GuardHooks } from '@palisade/core';
 import { createResponseFilter, type ResponseViolation } from '@palisade/response-filter';
 import { describe, expect, it, vi } from 'vitest';
 import { engineFor, exchange, referenceWithVisibility } from './support/harness';
@@ -56,7 +57,7 @@ describe('the guard', () => {
     const compiled = compileDocument(await loadDocument(referenceWithVisibility()));
     const guard = createResponseFilter();
     expect(guard.compile(null, { compiled })).toBeNull();
-    expect(guard.compile(compiled.operationsById.get('getOrder')!, { compiled })?.onResponse).toBeTypeOf('function');
+    expect((guard.compile(compiled.operationsById.get('getOrder')!, { compiled }) as GuardHooks | null)?.onResponse).toBeTypeOf('function');
   });
 
   it('can serve two engines', async () => {
