@@ -1,7 +1,7 @@
 import { createAuditTrail, type AuditAlert } from '@palisade/audit';
 import { deny, type Guard } from '@palisade/core';
 import { getPalisadeContext, mountPalisade, type MountedPalisade } from '@palisade/express';
-import { createJwtAuthentication } from '@palisade/jwt-auth';
+import { createJwtAuthentication, RedisRevocationList } from '@palisade/jwt-auth';
 import { createRateLimiter, createRateLimitStore } from '@palisade/rate-limit';
 import { createResponseFilter } from '@palisade/response-filter';
 import { createSchemaValidator, createUpstreamClient, UpstreamError } from '@palisade/schema-validator';
@@ -55,6 +55,8 @@ export async function createOrdersApp(config: OrdersConfig, options: OrdersAppOp
   counters.onEvent((event) => audit.record(event));
   const authentication = createJwtAuthentication({
     onEvent: (event) => audit.record(event),
+    // Revocations are shared by every instance through Redis when it is set.
+    ...(redis === null ? {} : { revocation: await RedisRevocationList.connect(redis) }),
     issuers: [
       {
         issuer: config.oidcIssuer,
@@ -83,7 +85,7 @@ export async function createOrdersApp(config: OrdersConfig, options: OrdersAppOp
     // Webhook URLs must be https and resolve only to public addresses
     // (after the validator, which parses the body it reads).
     // Login brute force and the checkout quota come from openapi.yaml.
-    guards: [authentication, authorization, rateLimits, audit, createResponseFilter(), createSchemaValidator(), createSsrfGuard(), ...(options.extraGuards ?? [])],
+    guards: [authentication, authorization, rateLimits, audit, createResponseFilter(), createSchemaValidator({ onWarning: (warning) => process.stderr.write(`express-orders: schema warning ${warning.code} at ${warning.pointer}: ${warning.message}\n`) }), createSsrfGuard(), ...(options.extraGuards ?? [])],
   });
   // Upstream data is validated like user input: 2 s, 64 KiB, Invoice only.
   const billing = createUpstreamClient(palisade.engine, { timeoutMs: 2000, maxBytes: 65_536, schemas: ['#/components/schemas/Invoice'] });

@@ -106,7 +106,17 @@ function guardRequest(engine: Palisade, req: Request, res: Response, next: NextF
     else res.setHeader(name, value);
   });
   lockMethod(req);
-  res.once('finish', () => engine.finishRequest(ctx, res.statusCode));
+  // Every request gets its completion (audit line, quota settlement): on
+  // 'finish' when the response went out, on 'close' when the client left
+  // first (recorded as 499, the status nothing was sent with).
+  let finished = false;
+  const complete = () => {
+    if (finished) return;
+    finished = true;
+    engine.finishRequest(ctx, res.writableFinished ? res.statusCode : 499);
+  };
+  res.once('finish', complete);
+  res.once('close', complete);
   const verdict = engine.checkRequest(ctx);
   if (verdict === null) return proceed(req, ctx, next);
   if (!(verdict instanceof Promise)) return writeReply(res, verdict);

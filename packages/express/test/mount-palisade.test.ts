@@ -47,6 +47,14 @@ const testAuthentication: Guard = {
         },
 };
 
+const completions: { path: string; status: number }[] = [];
+// Records every completion, as the audit guard does.
+const completionRecorder: Guard = {
+  name: 'completions',
+  stage: 'admission',
+  compile: () => ({ onComplete: (ctx, completed) => void completions.push({ path: ctx.path, status: completed.status }) }),
+};
+
 let app: Express;
 let server: Server;
 let base: string;
@@ -62,7 +70,7 @@ beforeAll(async () => {
     calls.push('legacy-export');
     res.json({ leaked: true });
   });
-  palisade = await mountPalisade(app, { document, cors: { origins: ['https://shop.example'] }, guards: [testAuthentication] });
+  palisade = await mountPalisade(app, { document, cors: { origins: ['https://shop.example'] }, guards: [testAuthentication, completionRecorder] });
   // What method-override middleware does: rewrite the method from a header.
   app.use((req, _res, next) => {
     const override = req.headers['x-http-method-override'];
@@ -85,7 +93,10 @@ beforeAll(async () => {
     res.json({ everything: true });
   });
   app.use('/items', legacy);
-  app.get('/items/:id', (req, res) => res.json({ id: req.params.id }));
+  app.get('/items/:id', (req, res) => {
+    if (req.params.id === 'slow') return void setTimeout(() => res.json({ slow: true }), 300);
+    res.json({ id: req.params.id });
+  });
   app.delete('/items/:id', (_req, res) => {
     calls.push('deleteItem');
     res.status(204).end();
@@ -268,6 +279,26 @@ describe('mountPalisade on Express 5', () => {
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
     const undeclared = await rawRequest(base, 'OPTIONS', '/shadow', { headers });
     expect(undeclared.status).toBe(404);
+  });
+});
+
+describe('completion of every request', () => {
+  it('completes a request whose client left before the answer (499)', async () => {
+    const { request } = await import('node:http');
+    const url = new URL(base);
+    await new Promise<void>((resolve) => {
+      const req = request({ host: url.hostname, port: url.port, path: '/items/slow' });
+      req.on('error', () => resolve());
+      req.end();
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 50);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(completions.filter((entry) => entry.path === '/items/slow')).toEqual([{ path: '/items/slow', status: 499 }]);
+    await rawRequest(base, 'GET', '/items/abc');
+    expect(completions.filter((entry) => entry.path === '/items/abc').at(-1)).toEqual({ path: '/items/abc', status: 200 });
   });
 });
 

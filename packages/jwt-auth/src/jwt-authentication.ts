@@ -306,7 +306,16 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
     stage: 'authentication',
     init,
     compile(operation, { compiled }): GuardHooks | null {
-      if (operation === null || operation.isPublic) return null;
+      if (operation === null) return null;
+      if (operation.isPublic) {
+        if (operation.extensions.stepUp !== null) {
+          throw new PalisadeConfigError('ERR_PALISADE_INVALID_EXTENSION', `OpenAPI document at ${operation.pointer}: operation ${operation.operationId} is public (security: []) but has x-palisade-step-up, which needs an authenticated caller.`, {
+            path: operation.pointer,
+            fix: "Declare the operation's security requirement, or remove x-palisade-step-up.",
+          });
+        }
+        return null;
+      }
       const schemes = (compiled.document.components as { securitySchemes?: Record<string, Record<string, unknown>> } | undefined)?.securitySchemes ?? {};
       const usesBearer = usesSchemeOfKind(operation, schemes, isBearerScheme);
       const apiKeyLocations = apiKeyLocationsOf(operation, schemes);

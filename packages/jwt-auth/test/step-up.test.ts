@@ -142,3 +142,17 @@ describe('checkStepUp', () => {
     expect(checkStepUp(principal({}), rule, now)?.challengeParams).toEqual({ max_age: '60' });
   });
 });
+
+describe('step-up on a public operation', () => {
+  it('stops start-up: there is no caller whose authentication could be stepped up', async () => {
+    const { createPalisade } = await import('@palisade/core');
+    const { createJwtAuthentication } = await import('@palisade/jwt-auth');
+    const document = {
+      openapi: '3.1.0',
+      info: { title: 't', version: '1' },
+      paths: { '/pay': { post: { operationId: 'pay', security: [], 'x-palisade-step-up': { acr: ['mfa'] }, responses: { '200': { description: 'ok' } } } } },
+    };
+    const guard = createJwtAuthentication({ issuers: [{ issuer: 'https://id.example', audience: 'api', keys: { keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] } }] });
+    await expect(createPalisade({ document, guards: [guard] })).rejects.toMatchObject({ code: 'ERR_PALISADE_INVALID_EXTENSION' });
+  });
+});

@@ -102,7 +102,18 @@ export function createScopeGuard(options: ScopeGuardOptions = {}): Guard {
           fix: 'Add a security requirement, or security: [] for a public operation.',
         });
       }
-      if (operation.isPublic) return null;
+      if (operation.isPublic) {
+        // A public operation has no caller to check; a rule there would
+        // look like protection while doing nothing.
+        const rule = operation.extensions.ownership !== null ? 'x-palisade-ownership' : operation.extensions.claims !== null || options.rules?.[operation.operationId] ? 'x-palisade-claims' : null;
+        if (rule !== null) {
+          throw new PalisadeConfigError('ERR_PALISADE_INVALID_EXTENSION', `OpenAPI document at ${operation.pointer}: operation ${operation.operationId} is public (security: []) but has ${rule}, which needs an authenticated caller.`, {
+            path: operation.pointer,
+            fix: `Declare the operation's security requirement, or remove ${rule}.`,
+          });
+        }
+        return null;
+      }
       const checks = [scopeCheck(operation), claimsCheck(operation, options.rules?.[operation.operationId])].filter((check): check is (ctx: RequestContext) => GuardVerdict => check !== null);
       const ownership = ownershipCheck(operation, loaders);
       const hooks: GuardHooks[] = [];

@@ -206,3 +206,12 @@ describe('createScopeGuard options', () => {
     expect(() => createScopeGuard({ loaders: { order: 'db' as never } })).toThrow(/loaders.order: must be a function/);
   });
 });
+
+describe('rules on public operations', () => {
+  it('refuses ownership or claim rules where there is no caller to check', async () => {
+    const withRule = (extension: Record<string, unknown>) =>
+      documentWith({ '/orders/{orderId}': { parameters: orderParam, get: { operationId: 'getOrder', security: [], ...extension, responses: { '200': { description: 'ok' } } } } });
+    await expect(engineFor(withRule({ 'x-palisade-ownership': { resource: 'order', param: 'orderId' } }))).rejects.toMatchObject({ code: 'ERR_PALISADE_INVALID_EXTENSION', message: expect.stringContaining('is public') });
+    await expect(engineFor(withRule({ 'x-palisade-claims': { allOf: [{ claim: 'tier', equals: 'gold' }] } }))).rejects.toMatchObject({ code: 'ERR_PALISADE_INVALID_EXTENSION' });
+  });
+});

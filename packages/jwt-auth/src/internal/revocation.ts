@@ -100,7 +100,12 @@ export class RedisRevocationList extends MemoryRevocationList {
 
   static async connect(redis: RedisLike, prefix = 'palisade:revoked:'): Promise<RedisRevocationList> {
     const list = new RedisRevocationList(redis, prefix);
+    await whenReady(redis);
     const subscriber = redis.duplicate();
+    // Outages are the rate-limit store's and the audit trail's to report;
+    // the subscriber reconnects by itself and must not crash the process.
+    (subscriber as unknown as { on(event: 'error', listener: () => void): unknown }).on('error', () => {});
+    await whenReady(subscriber);
     list.#subscriber = subscriber;
     subscriber.on('message', (_channel, message) => {
       const revocation = parseRevocation(message);
@@ -146,6 +151,20 @@ export class RedisRevocationList extends MemoryRevocationList {
     await super.close();
     await this.#subscriber?.quit();
   }
+}
+
+// Clients made with `enableOfflineQueue: false` (as they should be, so an
+// outage fails fast) refuse commands until connected: wait, bounded.
+async function whenReady(client: unknown, timeoutMs = 5000): Promise<void> {
+  const redis = client as { status?: string; once?: (event: string, listener: () => void) => unknown };
+  if (redis.status === undefined || redis.status === 'ready' || typeof redis.once !== 'function') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis did not become ready within ${timeoutMs} ms`)), timeoutMs);
+    redis.once!('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function parseRevocation(text: string): Revocation | null {
