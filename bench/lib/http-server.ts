@@ -8,7 +8,10 @@
  *
  * Prints `listening <port>` when ready. Reads OIDC_ISSUER for palisade.
  */
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import express from 'express';
 import { createOrdersApp } from '../../examples/express-orders/src/app';
 import { readConfig } from '../../examples/express-orders/src/config';
@@ -31,7 +34,17 @@ async function bareExpress() {
 }
 
 const mode = process.argv[2];
-const app = mode === 'palisade' ? (await createOrdersApp(readConfig({ OIDC_ISSUER: process.env.OIDC_ISSUER, PORT: '0' }))).app : await bareExpress();
+// The full chain runs, limiter included; its limits are raised so that the
+// load generator measures the checks instead of being refused by them. The
+// audit trail goes to a file, as in production.
+const app =
+  mode === 'palisade'
+    ? (
+        await createOrdersApp(readConfig({ OIDC_ISSUER: process.env.OIDC_ISSUER, PORT: '0', AUDIT_LOG: join(mkdtempSync(join(tmpdir(), 'palisade-bench-')), 'audit.log') }), {
+          limitsPerMinute: { anonymous: 1e9, authenticated: 1e9 },
+        })
+      ).app
+    : await bareExpress();
 const server = app.listen(0, '127.0.0.1', () => {
   process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
 });

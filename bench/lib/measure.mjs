@@ -91,3 +91,20 @@ function medians(bench, callsPerSample) {
   }
   return out;
 }
+
+/**
+ * measureAsync in alternating rounds (A B C, C B A, ...), each task's
+ * figure the median of its per-round medians: what measureSync does for
+ * synchronous work, so that load on a shared machine hits every side alike.
+ */
+export async function measureAsyncInterleaved(tasks, { rounds, time, iterations }) {
+  const names = Object.keys(tasks);
+  const perRound = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    const medians = await measureAsync(Object.fromEntries(order.map((name) => [name, tasks[name]])), { iterations, time });
+    for (const name of names) perRound[name].push(medians[name]);
+    if (process.env.BENCH_DEBUG) console.log(`    round ${round}: ${names.map((name) => `${name} ${medians[name].toFixed(0)}`).join(', ')}`);
+  }
+  return Object.fromEntries(names.map((name) => [name, median(perRound[name])]));
+}

@@ -30,7 +30,7 @@ import pino from 'pino';
 import pinoHttp from 'pino-http';
 import { parse } from 'yaml';
 import { loadCore, loadPalisadePackage } from '../lib/core.mjs';
-import { measureAsync, measureSync } from '../lib/measure.mjs';
+import { measureAsyncInterleaved, measureSync } from '../lib/measure.mjs';
 
 const DOCUMENT_PATH = fileURLToPath(new URL('../../test/fixtures/orders-api.yaml', import.meta.url));
 const POOL = 1000;
@@ -77,24 +77,7 @@ function benchRequest(i) {
   return { method: 'GET', url: `/orders/ord-${String(i).padStart(4, '0')}`, headers, socket: { remoteAddress: address, remotePort: 50000 + i } };
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
-/** measureAsync in alternating rounds; each task's figure is the median of its per-round medians. */
-async function interleavedAsync(tasks, { rounds, time, iterations }) {
-  const names = Object.keys(tasks);
-  const perRound = Object.fromEntries(names.map((name) => [name, []]));
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? names : [...names].reverse();
-    const medians = await measureAsync(Object.fromEntries(order.map((name) => [name, tasks[name]])), { iterations, time });
-    for (const name of names) perRound[name].push(medians[name]);
-    if (process.env.BENCH_DEBUG) console.log(`    round ${round}: ${names.map((name) => `${name} ${medians[name].toFixed(0)}`).join(', ')}`);
-  }
-  return Object.fromEntries(names.map((name) => [name, median(perRound[name])]));
-}
 
 function trimmer(file) {
   let samples = 0;
@@ -209,7 +192,7 @@ export async function run() {
       },
     };
     for (const task of Object.values(asyncTasks)) for (let i = 0; i < 50; i++) await task();
-    const withLoop = await interleavedAsync(asyncTasks, { rounds: 6, time: 300, iterations: 20 });
+    const withLoop = await measureAsyncInterleaved(asyncTasks, { rounds: 6, time: 300, iterations: 20 });
     if (kept === null) throw new Error('bench: the baseline built no request');
 
     const auditNs = Math.max(0, sync.audit - sync.bare);

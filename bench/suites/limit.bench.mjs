@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { rateLimit } from 'express-rate-limit';
 import { loadCore, loadPalisadePackage } from '../lib/core.mjs';
-import { measureAsync } from '../lib/measure.mjs';
+import { measureAsyncInterleaved } from '../lib/measure.mjs';
 
 const ADDRESSES = 1000;
 // Far above what a run sends to one address in a window: nothing is refused.
@@ -54,28 +54,7 @@ function viewFor(address) {
   return { method: 'GET', url: '/orders', headers, remoteAddress: address, readBody: null, peerCertificate: null };
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
-/**
- * measureAsync in alternating rounds (A B C, C B A, ...), each task's
- * figure the median of its per-round medians: what measureSync does for
- * synchronous work, so that load on a shared machine hits every side alike.
- */
-async function interleavedAsync(tasks, { rounds, time, iterations }) {
-  const names = Object.keys(tasks);
-  const perRound = Object.fromEntries(names.map((name) => [name, []]));
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? names : [...names].reverse();
-    const medians = await measureAsync(Object.fromEntries(order.map((name) => [name, tasks[name]])), { iterations, time });
-    for (const name of names) perRound[name].push(medians[name]);
-    if (process.env.BENCH_DEBUG) console.log(`    round ${round}: ${names.map((name) => `${name} ${medians[name].toFixed(0)}`).join(', ')}`);
-  }
-  return Object.fromEntries(names.map((name) => [name, median(perRound[name])]));
-}
 
 async function warmUp(tasks, ms) {
   for (const task of Object.values(tasks)) {
@@ -164,7 +143,7 @@ export async function run() {
     },
   };
   await warmUp(memoryTasks, 300);
-  const memory = await interleavedAsync(memoryTasks, { rounds: 8, time: 400, iterations: 20 });
+  const memory = await measureAsyncInterleaved(memoryTasks, { rounds: 8, time: 400, iterations: 20 });
   const memoryNs = memory.palisade / BATCH;
   const bareNs = memory.bare / BATCH;
   const peerNs = memory.peer / BATCH;
@@ -210,7 +189,7 @@ export async function run() {
       },
     };
     await warmUp(redisTasks, 300);
-    const sequential = await interleavedAsync(redisTasks, { rounds: 3, time: 1000, iterations: 20 });
+    const sequential = await measureAsyncInterleaved(redisTasks, { rounds: 3, time: 1000, iterations: 20 });
 
     // Throughput with checks in flight together (ioredis pipelines them on one connection).
     const concurrentTasks = {
@@ -223,7 +202,7 @@ export async function run() {
       },
     };
     await warmUp(concurrentTasks, 200);
-    const concurrent = await interleavedAsync(concurrentTasks, { rounds: 3, time: 700, iterations: 20 });
+    const concurrent = await measureAsyncInterleaved(concurrentTasks, { rounds: 3, time: 700, iterations: 20 });
     if (events.length > 0) throw new Error(`bench: the Redis store reported ${events.map((event) => event.type).join(', ')}: some checks were not counted in Redis`);
     entries.push({
       name: 'limit.redis',

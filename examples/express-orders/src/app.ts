@@ -33,6 +33,8 @@ export interface OrdersAppOptions {
   readonly extraGuards?: readonly Guard[];
   /** Real-time notification of anomaly alerts (a webhook or pager in production). Default: a line on stderr. */
   readonly onAlert?: (alert: AuditAlert) => void;
+  /** Per-minute limits, for load tests that must measure the limiter without being refused by it. Default: the reference's 120 and 600. */
+  readonly limitsPerMinute?: { readonly anonymous: number; readonly authenticated: number };
 }
 
 export async function createOrdersApp(config: OrdersConfig, options: OrdersAppOptions = {}): Promise<OrdersApp> {
@@ -72,8 +74,8 @@ export async function createOrdersApp(config: OrdersConfig, options: OrdersAppOp
   const rateLimits = createRateLimiter({
     store: counters,
     trustProxy: config.trustProxy === 'none' || config.trustProxy === 'loopback' ? config.trustProxy : config.trustProxy.split(',').map((entry) => entry.trim()).filter(Boolean),
-    anonymous: { limit: 120, window: '1m' },
-    authenticated: { limit: 600, window: '1m' },
+    anonymous: { limit: options.limitsPerMinute?.anonymous ?? 120, window: '1m' },
+    authenticated: { limit: options.limitsPerMinute?.authenticated ?? 600, window: '1m' },
   });
   const palisade = await mountPalisade(app, {
     document: DOCUMENT_PATH,

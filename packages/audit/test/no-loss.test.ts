@@ -33,7 +33,7 @@ async function killMidLoad(mode: 'graceful' | 'abrupt'): Promise<{ file: string;
   await Promise.all(
     Array.from({ length: REQUESTS }, async (_, i) => {
       try {
-        const response = await fetch(`http://127.0.0.1:${port}/work/${i}`, { headers: { 'x-request-id': `load-${i}` } });
+        const response = await fetch(`http://127.0.0.1:${port}/jobs/${i}`, { headers: { 'x-request-id': `load-${i}` } });
         await response.arrayBuffer();
         answered.push(response.headers.get('x-request-id')!);
         if (!signalled && answered.length >= REQUESTS / 4) {

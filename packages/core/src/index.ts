@@ -26,7 +26,7 @@ export { formatStartupReport, type StartupReport, type ReportedOperation, type F
 export { Denial, deny, isDenial, type DenialOptions, type FieldError } from './internal/denial';
 export { REASONS, REASON_CODES, isReasonCode, type ReasonCode } from './internal/reasons';
 export { renderProblem, formatBearerChallenge, PROBLEM_CONTENT_TYPE, type ProblemResponse, type ProblemRenderOptions } from './internal/problem';
-export { PalisadeConfigError, PALISADE_ERROR_CODES, type PalisadeErrorCode, type PalisadeConfigErrorDetails } from './internal/errors';
+export { PalisadeConfigError, PALISADE_ERROR_CODES, closestMatch, type PalisadeErrorCode, type PalisadeConfigErrorDetails } from './internal/errors';
 export { createOptionsValidator, parseDuration, deepFreeze, type OptionsSchema } from './internal/options';
 export { loadDocument, type LoadedDocument, type OpenApiDocument } from './internal/openapi/load-document';
 export { EXTENSIONS, type ExtensionName } from './internal/openapi/extensions';
@@ -63,3 +63,4 @@ export {
   type AuditRule,
 } from './internal/compile/operation-policy';
 export { parseStrictJson, type StrictJsonOptions } from './internal/json/strict-json';
+export { compileJsonPointer, type JsonPointerReader } from './internal/json/json-pointer-reader';

@@ -10,12 +10,13 @@ import {
   type GuardHooks,
   type GuardVerdict,
   type OperationPolicy,
+  type JsonPointerReader,
   type RequestContext,
   type RequestHeaders,
 } from '@palisade/core';
 import type { RateLimitStore } from './store';
 import { addressKey, createAddressResolver, type AddressResolver } from './internal/client-address';
-import { identifierKey, valueAt, type LimitKey } from './internal/limit-keys';
+import { identifierKey, type LimitKey } from './internal/limit-keys';
 import { LimitPlan, checkLimits, type BruteForcePlan, type BruteForceSpec, type LimiterSettings, type OperationPlan, type OperationSpec, type QuotaPlan, type QuotaSpec, type RuleSpec } from './internal/limit-plan';
 import { createRateLimitStore } from './internal/rate-limit-store';
 import { refuse } from './internal/refusal';
@@ -431,10 +432,10 @@ function quotaCheck(plan: QuotaPlan, ipv6Prefix: number, reservations: WeakMap<R
   };
 }
 
-function readIdentifier(ctx: RequestContext, tokens: readonly string[]): string | null | typeof NOT_PARSED {
+function readIdentifier(ctx: RequestContext, read: JsonPointerReader): string | null | typeof NOT_PARSED {
   const body = ctx.body;
   if (body === undefined) return announcesBody(ctx.headers) ? NOT_PARSED : null;
-  const value = valueAt(body, tokens);
+  const value = read(body);
   if (typeof value === 'string') return value.length === 0 ? null : identifierKey(value);
   if (typeof value === 'number' && Number.isFinite(value)) return identifierKey(String(value));
   return null;

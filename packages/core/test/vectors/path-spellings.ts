@@ -1,6 +1,6 @@
 /**
  * Path spellings from the core issue, against the reference document
- * (/work/shared/reference/orders-api.yaml). Each entry is titled with what
+ * (shared/reference/orders-api.yaml, copied to test/fixtures). Each entry is titled with what
  * it is. The matcher test runs them through `RouteMatcher`, the engine test
  * through `startRequest` + `checkRequest`, and every adapter is meant to
  * fire the same table over real HTTP.

@@ -76,27 +76,3 @@ export function identifierKey(value: string): string {
   return folded.length > MAX_IDENTIFIER_LENGTH ? `#${createHash('sha256').update(folded).digest('base64url')}` : folded;
 }
 
-/** RFC 6901 pointer -> reference tokens. */
-export function pointerTokens(pointer: string): readonly string[] {
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-/** The value at `tokens` in a parsed JSON body, or undefined. Own properties only. */
-export function valueAt(body: unknown, tokens: readonly string[]): unknown {
-  let current = body;
-  for (let i = 0; i < tokens.length; i++) {
-    if (current === null || typeof current !== 'object') return undefined;
-    const token = tokens[i]!;
-    if (Array.isArray(current)) {
-      if (!/^(0|[1-9]\d*)$/.test(token)) return undefined;
-      current = current[Number(token)];
-    } else {
-      if (!Object.prototype.hasOwnProperty.call(current, token)) return undefined;
-      current = (current as Record<string, unknown>)[token];
-    }
-  }
-  return current;
-}

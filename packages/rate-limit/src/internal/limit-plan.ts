@@ -1,6 +1,7 @@
 import { PalisadeConfigError, type CompiledDocument, type GuardVerdict, type OperationPolicy, type RateLimitRule, type RequestContext } from '@palisade/core';
 import type { Counter, CounterResult, RateLimitStore } from '../store';
-import { buildKey, needsCaller, pointerTokens, type KeyBuilder, type LimitKey } from './limit-keys';
+import { compileJsonPointer, type JsonPointerReader } from '@palisade/core';
+import { buildKey, needsCaller, type KeyBuilder, type LimitKey } from './limit-keys';
 import { describePolicy, refuse, type PolicyDescription } from './refusal';
 
 /** A rule after options and document are read: durations in ms, defaults filled. */
@@ -68,7 +69,7 @@ export interface BruteForcePlan {
   readonly policy: PolicyDescription;
   readonly maxFailures: number;
   readonly blockMs: number;
-  readonly identifier: readonly string[];
+  readonly identifier: JsonPointerReader;
 }
 
 export interface QuotaPlan {
@@ -178,7 +179,7 @@ export class LimitPlan {
         policy: describePolicy(`${id}-failures`, bruteForceSpec.maxFailures, bruteForceSpec.windowMs, 'subject_blocked'),
         maxFailures: bruteForceSpec.maxFailures,
         blockMs: bruteForceSpec.blockMs,
-        identifier: pointerTokens(bruteForceSpec.identifier),
+        identifier: compileJsonPointer(bruteForceSpec.identifier),
       });
     }
 

@@ -1,4 +1,4 @@
-import { PalisadeConfigError, type CompiledDocument } from '@palisade/core';
+import { PalisadeConfigError, closestMatch, type CompiledDocument } from '@palisade/core';
 import type { ValidateFunction } from 'ajv';
 import Ajv2020Module, { type default as Ajv2020Class } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -159,7 +159,7 @@ function unknownKeyword(reason: string): string | null {
 function hintFor(reason: string, known: readonly string[]): string {
   const keyword = unknownKeyword(reason);
   if (keyword === null) return '';
-  const suggestion = closest(keyword, known);
+  const suggestion = closestMatch(keyword, known);
   return suggestion === null ? '' : ` Did you mean "${suggestion}"?`;
 }
 
@@ -169,29 +169,3 @@ function fixFor(reason: string): string {
   return 'Correct the schema at this pointer.';
 }
 
-function closest(word: string, candidates: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
