@@ -5,6 +5,7 @@ import { createResponseFilter } from '@palisade/response-filter';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { close, listen, rawRequest } from './helpers/http';
+import { testPrincipal } from './helpers/principal';
 
 // Every way an Express handler can send JSON goes through the filter.
 const document = {
@@ -35,7 +36,7 @@ const fakeAuth: Guard = {
   compile: () => ({
     onRequest(ctx) {
       const scopes = String(ctx.headers['x-scopes'] ?? '').split(',').filter(Boolean);
-      ctx.principal = { subject: 'u', clientId: null, scopes: new Set(scopes), claims: {}, method: 'custom', issuer: null, tokenId: null, acr: null, amr: [], authTime: null, expiresAt: null };
+      ctx.principal = testPrincipal({ subject: 'u', scopes: new Set(scopes) });
       return null;
     },
   }),

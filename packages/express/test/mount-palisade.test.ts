@@ -4,6 +4,7 @@ import { getPrincipal, mountPalisade, type MountedPalisade } from '@palisade/exp
 import express, { type Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { close, listen, rawRequest } from '../../../test/helpers/http';
+import { testPrincipal } from '../../../test/helpers/principal';
 
 const document = {
   openapi: '3.1.0',
@@ -41,7 +42,7 @@ const testAuthentication: Guard = {
           onRequest(ctx) {
             const header = ctx.headers.authorization;
             if (typeof header !== 'string' || !header.startsWith('Test ')) return null;
-            ctx.principal = { subject: header.slice(5), clientId: null, scopes: new Set(), claims: {}, method: 'custom', issuer: null, tokenId: null, acr: null, amr: [], authTime: null, expiresAt: null };
+            ctx.principal = testPrincipal({ subject: header.slice(5) });
             return null;
           },
         },

@@ -1,6 +1,7 @@
-import { createPalisade, type Guard, type Palisade, type Principal, type RequestContext } from '@palisade/core';
+import { createPalisade, type Guard, type Palisade, type RequestContext } from '@palisade/core';
 import { createScopeGuard, ownerOf } from '@palisade/scope-guard';
 import { describe, expect, it } from 'vitest';
+import { testPrincipal } from '../../../test/helpers/principal';
 
 const orders: Record<string, { id: string; ownerId: string }> = {
   'ord-0001': { id: 'ord-0001', ownerId: 'user-alice' },
@@ -60,7 +61,7 @@ const testAuthentication: Guard = {
             const header = ctx.headers.authorization;
             if (typeof header !== 'string') return null;
             const [, sub, scopes = '', claims = '{}'] = header.split(' ');
-            const principal: Principal = { subject: sub!, clientId: 'app', scopes: new Set(scopes.split(',').filter(Boolean)), claims: { sub, ...JSON.parse(claims) }, method: 'custom', issuer: null, tokenId: null, acr: null, amr: [], authTime: null, expiresAt: null };
+            const principal = testPrincipal({ subject: sub!, clientId: 'app', scopes: new Set(scopes.split(',').filter(Boolean)), claims: { sub, ...JSON.parse(claims) } });
             ctx.principal = principal;
             return null;
           },

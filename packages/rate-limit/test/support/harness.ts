@@ -1,4 +1,5 @@
-import { createPalisade, deny, type Guard, type Palisade, type Principal, type RequestContext } from '@palisade/core';
+import { createPalisade, deny, type Guard, type Palisade, type RequestContext } from '@palisade/core';
+import { testPrincipal } from '../../../../test/helpers/principal';
 
 /**
  * Stands in for jwt-auth: `Authorization: Test <sub> [client]` authenticates
@@ -17,7 +18,7 @@ export const testAuthentication: Guard = {
             if (typeof header !== 'string') return null;
             const [scheme, sub, client] = header.split(' ');
             if (scheme !== 'Test' || !sub) return deny('token_invalid');
-            const principal: Principal = { subject: sub, clientId: client ?? 'app', scopes: new Set(), claims: { sub }, method: 'custom', issuer: null, tokenId: null, acr: null, amr: [], authTime: null, expiresAt: null };
+            const principal = testPrincipal({ subject: sub ?? null, clientId: client ?? 'app', claims: { sub } });
             ctx.principal = principal;
             return null;
           },
