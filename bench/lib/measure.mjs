@@ -65,6 +65,14 @@ function median(values) {
  * Times asynchronous operations that are slow enough to time one by one
  * (start-up work). `iterations` bounds the sample count from below.
  *
+ * No forced garbage collection before each sample here (unlike
+ * measureSync): a full collection hands memory back to the system, and on
+ * a virtual machine the next tens of milliseconds of page faults land on
+ * whichever side allocates more, several times its real cost, so a
+ * request path that waits on the thread pool (WebCrypto) or on a socket
+ * measured up to 2x slower than a server in steady state runs it. Set
+ * BENCH_ASYNC_GC=1 to collect before each sample anyway.
+ *
  * @returns `{ name: medianNsPerCall }`
  */
 export async function measureAsync(tasks, { iterations = 10, time = 0, warmupIterations = 2 }) {
@@ -74,7 +82,7 @@ export async function measureAsync(tasks, { iterations = 10, time = 0, warmupIte
     warmupTime: 0,
     iterations: Math.max(3, Math.round(iterations * Math.min(1, TIME_SCALE))),
     warmupIterations,
-    setup: collectGarbage,
+    setup: process.env.BENCH_ASYNC_GC ? collectGarbage : () => {},
     throws: true,
   });
   for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);

@@ -366,13 +366,25 @@ describe('Palisade: failures fail closed', () => {
       ],
     });
     const allowed = syncReply(palisade, requestView('GET', '/public')).ctx;
+    expect(palisade.needsFinish(allowed)).toBe(true);
     expect(() => palisade.finishRequest(allowed, 200)).not.toThrow();
     const denied = syncReply(palisade, requestView('GET', '/nope')).ctx;
     palisade.finishRequest(denied, 404);
+    // An adapter may report both "finished" and "closed": the hooks still run once.
+    palisade.finishRequest(denied, 499);
+    palisade.finishRequest(allowed, 499);
     expect(completed.mock.calls.map(([, done]) => [done.status, done.outcome])).toEqual([
       [200, 'allow'],
       [404, 'deny'],
     ]);
+  });
+
+  it('tells adapters when no guard needs to hear of the end of a request', async () => {
+    const palisade = await createPalisade({ document: DOCUMENT });
+    const { ctx } = syncReply(palisade, requestView('GET', '/public'));
+    expect(palisade.needsFinish(ctx)).toBe(false);
+    expect(() => palisade.finishRequest(ctx, 200)).not.toThrow();
+    expect(ctx.finished).toBe(true);
   });
 });
 
@@ -430,6 +442,15 @@ describe('Palisade: response headers, request ids and CORS', () => {
     expect(headers.get('referrer-policy')).toBe('no-referrer');
     expect(headers.has('x-powered-by')).toBe(true);
     expect(headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('leaves out the headers that only matter to HTML documents', () => {
+    const headers = headersOf(palisade.startRequest(requestView('GET', '/public')));
+    expect(headers.get('x-frame-options')).toBe('DENY');
+    expect(headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    for (const name of ['cross-origin-opener-policy', 'origin-agent-cluster', 'x-dns-prefetch-control', 'x-download-options', 'x-permitted-cross-domain-policies', 'x-xss-protection']) {
+      expect(headers.has(name), name).toBe(false);
+    }
   });
 
   it("keeps a sane caller's X-Request-Id and replaces any other", () => {

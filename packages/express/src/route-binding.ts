@@ -82,6 +82,30 @@ function bindRoute(route: ExpressRoute): void {
 }
 
 const PARAM = '{}';
+// Route paths come from the app's code and templates from the document:
+// both are finite, so their segment lists are worked out once, not on
+// every request.
+const routeShapes = new Map<string, readonly string[] | null>();
+const templateShapes = new Map<string, readonly string[]>();
+
+function routeShape(routePath: unknown): readonly string[] | null {
+  if (typeof routePath !== 'string') return null;
+  let shape = routeShapes.get(routePath);
+  if (shape === undefined) {
+    shape = /[*(){}?+]/.test(routePath) ? null : segmentsOf(routePath.replace(/:[A-Za-z0-9_$]+/g, PARAM));
+    routeShapes.set(routePath, shape);
+  }
+  return shape;
+}
+
+function templateShape(template: string): readonly string[] {
+  let shape = templateShapes.get(template);
+  if (shape === undefined) {
+    shape = segmentsOf(template.replace(/\{[^{}]+\}/g, PARAM));
+    templateShapes.set(template, shape);
+  }
+  return shape;
+}
 
 /**
  * True when an Express route path, mounted at `baseUrl` (the concrete
@@ -90,10 +114,10 @@ const PARAM = '{}';
  * serve an operation: fail closed.
  */
 export function routeServes(routePath: unknown, baseUrl: string, template: string): boolean {
-  if (typeof routePath !== 'string' || /[*(){}?+]/.test(routePath)) return false;
-  const routeSegments = segmentsOf(routePath.replace(/:[A-Za-z0-9_$]+/g, PARAM));
-  const prefixSegments = segmentsOf(baseUrl);
-  const templateSegments = segmentsOf(template.replace(/\{[^{}]+\}/g, PARAM));
+  const routeSegments = routeShape(routePath);
+  if (routeSegments === null) return false;
+  const prefixSegments = baseUrl === '' ? [] : segmentsOf(baseUrl);
+  const templateSegments = templateShape(template);
   if (prefixSegments.length + routeSegments.length !== templateSegments.length) return false;
   for (let i = 0; i < prefixSegments.length; i++) {
     // A mount path's segments arrive as concrete values; a templated

@@ -286,7 +286,7 @@ export class Palisade {
    * have rewritten `response.body`).
    */
   filterResponse(ctx: RequestContext, response: OutgoingResponse): Reply | null {
-    const chain = ctx.operation === null ? this.#unmatchedChain : this.#chains.get(ctx.operation)!;
+    const chain = this.#chainOf(ctx);
     const hooks = chain.onResponse;
     if (hooks === null) return null;
     for (let i = 0; i < hooks.length; i++) {
@@ -315,10 +315,25 @@ export class Palisade {
     return this.#refuse(ctx, denial);
   }
 
-  /** Runs completion hooks (audit) once the response is written. Never throws. */
+  /**
+   * Whether `finishRequest` has anything to do for this request (a guard
+   * with a completion hook, such as the audit trail, is on its chain), so
+   * adapters can skip watching for the end of responses nobody records.
+   */
+  needsFinish(ctx: RequestContext): boolean {
+    return this.#chainOf(ctx).onComplete !== null;
+  }
+
+  /**
+   * Runs completion hooks (audit) once the response is written, or the
+   * client left. Runs once per request, however often it is called: an
+   * adapter may call it from both a "finished" and a "closed" event.
+   * Never throws.
+   */
   finishRequest(ctx: RequestContext, status: number): void {
-    const chain = ctx.operation === null ? this.#unmatchedChain : this.#chains.get(ctx.operation)!;
-    const hooks = chain.onComplete;
+    if (ctx.finished) return;
+    ctx.finished = true;
+    const hooks = this.#chainOf(ctx).onComplete;
     if (hooks === null) return;
     const completed: CompletedRequest = {
       status,
@@ -333,6 +348,10 @@ export class Palisade {
         // audit guard reports its own failures.
       }
     }
+  }
+
+  #chainOf(ctx: RequestContext): Chain {
+    return ctx.operation === null ? this.#unmatchedChain : this.#chains.get(ctx.operation)!;
   }
 
   /**

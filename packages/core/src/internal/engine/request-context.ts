@@ -40,6 +40,8 @@ export class RequestContext {
   denial: Denial | null;
   /** An unexpected error that turned into a 500, kept for the audit trail. */
   error: unknown;
+  /** True once `finishRequest` ran its completion hooks (they run once). */
+  finished: boolean;
 
   constructor(view: RequestView, requestId: string, match: MatchResult, corsOrigin: string | null, startedAt: number) {
     this.requestId = requestId;
@@ -60,5 +62,6 @@ export class RequestContext {
     this.resource = null;
     this.denial = null;
     this.error = null;
+    this.finished = false;
   }
 }
