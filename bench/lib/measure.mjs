@@ -116,3 +116,36 @@ export async function measureAsyncInterleaved(tasks, { rounds, time, iterations 
   }
   return Object.fromEntries(names.map((name) => [name, median(perRound[name])]));
 }
+
+/**
+ * The cost each task adds over a baseline task, for work that costs far
+ * less than the baseline it rides on (a middleware inside a whole Express
+ * request). Many short rounds run every task back to back, in alternating
+ * order (base A B, B A base, ...); each round gives each task's time minus
+ * the baseline's time of that same round, and the figure is the median of
+ * those differences. Timing each side for seconds and subtracting medians
+ * afterwards would let a slow stretch of the machine on one side swamp the
+ * difference.
+ *
+ * @param tasks `{ name: fn }` where each `fn()` performs one call (awaited); must include `baseline`.
+ * @returns `{ name: medianAddedNsPerCall }` and `baseline: medianNsPerCall`
+ */
+export async function measureAddedCost(tasks, { rounds = 400, callsPerRound = 20, warmupCalls = 2000 }) {
+  const names = Object.keys(tasks);
+  if (!names.includes('baseline')) throw new Error('measureAddedCost: one task must be named "baseline"');
+  const scaledRounds = Math.max(20, Math.round(rounds * TIME_SCALE));
+  for (const name of names) for (let i = 0; i < warmupCalls * Math.min(1, TIME_SCALE); i++) await tasks[name]();
+  const added = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < scaledRounds; round++) {
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    const perCall = {};
+    for (const name of order) {
+      const fn = tasks[name];
+      const start = hrtimeNow();
+      for (let i = 0; i < callsPerRound; i++) await fn();
+      perCall[name] = ((hrtimeNow() - start) * NS_PER_MS) / callsPerRound;
+    }
+    for (const name of names) added[name].push(name === 'baseline' ? perCall.baseline : perCall[name] - perCall.baseline);
+  }
+  return Object.fromEntries(names.map((name) => [name, median(added[name])]));
+}

@@ -15,7 +15,9 @@ const SECONDS = Math.max(2, Math.round(5 * Number(process.env.BENCH_TIME_SCALE ?
 const ROUNDS = 3;
 
 async function startServer(mode, env) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/http-server.ts', mode], { cwd: ROOT, env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server process there.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/lib/http-server.ts', mode], { cwd: ROOT, env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (chunk) => {
