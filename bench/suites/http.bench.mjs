@@ -2,6 +2,8 @@
 //
 // The server runs in a child process (examples/express-orders with its full
 // chain, or the same handlers on bare Express), the load generator here.
+// The example's own files run through tsx; the Palisade packages it
+// imports are their built dist/ (bench/tsconfig.dist.json maps nothing).
 // Each route is measured on both servers in alternating rounds; the figure
 // is the median round. `medianNs` is 1e9 / requests per second (the time
 // per request at saturation), so medianNs / peerMedianNs is the throughput
@@ -17,7 +19,7 @@ const ROUNDS = 3;
 async function startServer(mode, env) {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server process there.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/lib/http-server.ts', mode], { cwd: ROOT, env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/lib/http-server.ts', mode], { cwd: ROOT, env: { ...process.env, ...env, NODE_ENV: 'production', TSX_TSCONFIG_PATH: 'bench/tsconfig.dist.json' }, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (chunk) => {
