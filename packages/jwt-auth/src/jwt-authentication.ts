@@ -2,6 +2,7 @@ import {
   PalisadeConfigError,
   createOptionsValidator,
   deny,
+  isDenial,
   parseDuration,
   type Denial,
   type Guard,
@@ -56,6 +57,14 @@ export interface JwtAuthenticationOptions {
   readonly maxTokenBytes?: number;
   /** Also accept `?access_token=` (RFC 6750 section 2.3). Off: query strings end up in logs and Referer headers. */
   readonly acceptTokenInQuery?: boolean;
+  /**
+   * Also accept `access_token` in a form-encoded body (RFC 6750 section
+   * 2.2): POST, PUT or PATCH with `Content-Type:
+   * application/x-www-form-urlencoded`, an all-ASCII body. Off: the body
+   * must then be read before authentication, up to the operation's
+   * `x-palisade-limits.maxBodyBytes` or 16 KiB.
+   */
+  readonly acceptTokenInBody?: boolean;
   /** Verified-token cache size; 0 turns it off. Default 10,000. */
   readonly cacheEntries?: number;
   /** Where revocations live. Default: in process memory (`createMemoryRevocationList()`). */
@@ -101,6 +110,7 @@ const assertOptions: (options: unknown) => asserts options is JwtAuthenticationO
     },
     maxTokenBytes: { type: 'integer', minimum: 256, maximum: 65536 },
     acceptTokenInQuery: { type: 'boolean' },
+    acceptTokenInBody: { type: 'boolean' },
     cacheEntries: { type: 'integer', minimum: 0 },
     revocation: { type: 'object', jsType: 'object' },
     introspection: {
@@ -264,7 +274,8 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
     return accept(ctx, principal, stepUp, nowMs);
   }
 
-  function authenticate(ctx: RequestContext, stepUp: StepUpRule | null): GuardVerdict | Promise<GuardVerdict> {
+  /** The token in the Authorization header or (when allowed) the query; a denial when it is malformed there. */
+  function credentialsOf(ctx: RequestContext): { token: string; scheme: string } | Denial | null {
     const header = ctx.headers.authorization;
     let token: string | null = null;
     let scheme = 'Bearer';
@@ -283,13 +294,39 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
         token = fromQuery;
       }
     }
-    if (token === null) return null; // core refuses the operation if nothing else authenticates
+    return token === null ? null : { token, scheme };
+  }
+
+  function authenticate(ctx: RequestContext, stepUp: StepUpRule | null, bodyTokenMaxBytes: number | null): GuardVerdict | Promise<GuardVerdict> {
+    const credentials = credentialsOf(ctx);
+    if (credentials !== null && 'reason' in credentials) return credentials;
+    if (bodyTokenMaxBytes !== null && mayCarryBodyToken(ctx)) {
+      const reading = ctx.readBody(bodyTokenMaxBytes);
+      // A body the framework consumed cannot be looked into: without
+      // another credential, core refuses the operation.
+      if (reading !== null) {
+        return reading.then(
+          (bytes) => {
+            const fromBody = formBodyToken(bytes);
+            if (fromBody === null) return credentials === null ? null : verifyToken(ctx, credentials.token, credentials.scheme, stepUp);
+            if (typeof fromBody !== 'string') return fromBody;
+            if (credentials !== null) return deny('token_malformed', { privateDetail: 'token in the form body and in the Authorization header or the query' });
+            return verifyToken(ctx, fromBody, 'Bearer', stepUp);
+          },
+          (error: unknown) => (isDenial(error) ? error : deny('body_malformed', { cause: error, privateDetail: 'request body could not be read for a form-encoded token' })),
+        );
+      }
+    }
+    if (credentials === null) return null; // core refuses the operation if nothing else authenticates
+    return verifyToken(ctx, credentials.token, credentials.scheme, stepUp);
+  }
+
+  function verifyToken(ctx: RequestContext, token: string, scheme: string, stepUp: StepUpRule | null): GuardVerdict | Promise<GuardVerdict> {
     if (token.length > maxTokenBytes) return deny('token_too_large', { privateDetail: `token of ${token.length} bytes` });
     const nowMs = Date.now();
     const cached = cache.get(token, nowMs);
     if (cached !== null) return finish(ctx, cached, token, scheme, stepUp, nowMs);
-    const fresh = token;
-    return verifyFresh(ctx, fresh, nowMs).then((result) => ('reason' in result ? result : finish(ctx, result, fresh, scheme, stepUp, nowMs)));
+    return verifyFresh(ctx, token, nowMs).then((result) => ('reason' in result ? result : finish(ctx, result, token, scheme, stepUp, nowMs)));
   }
 
   function authenticateApiKey(ctx: RequestContext, location: { in: string; name: string }, stepUp: StepUpRule | null): GuardVerdict {
@@ -327,10 +364,11 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
       }
       if (!usesBearer && apiKeyLocations.length === 0) return null;
       const stepUp = operation.extensions.stepUp;
+      const bodyTokenMaxBytes = options.acceptTokenInBody === true ? (operation.extensions.limits?.maxBodyBytes ?? DEFAULT_BODY_TOKEN_MAX_BYTES) : null;
       return {
         onRequest(ctx) {
           if (usesBearer) {
-            const verdict = authenticate(ctx, stepUp);
+            const verdict = authenticate(ctx, stepUp, bodyTokenMaxBytes);
             if (verdict !== null || ctx.principal !== null || apiKeyLocations.length === 0) return verdict;
           }
           for (const location of apiKeyLocations) {
@@ -379,6 +417,34 @@ export function checkStepUp(principal: Principal, rule: StepUpRule, nowMs: numbe
     detail: 'This operation needs a stronger or more recent authentication.',
     privateDetail: `acr=${principal.acr ?? 'none'} amr=${principal.amr.join(',') || 'none'} auth_time=${principal.authTime ?? 'none'}`,
   });
+}
+
+const DEFAULT_BODY_TOKEN_MAX_BYTES = 16 * 1024; // the schema validator's default too
+const BODY_TOKEN_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * RFC 6750 section 2.2: a form-encoded body, single-part, on a method whose
+ * body has defined semantics (never GET). Anything else is not looked into.
+ */
+function mayCarryBodyToken(ctx: RequestContext): boolean {
+  if (!BODY_TOKEN_METHODS.has(ctx.method)) return false;
+  const contentType = ctx.headers['content-type'];
+  if (typeof contentType !== 'string' || contentType.split(';')[0]!.trim().toLowerCase() !== 'application/x-www-form-urlencoded') return false;
+  const length = ctx.headers['content-length'];
+  return length === undefined ? ctx.headers['transfer-encoding'] !== undefined : length !== '0';
+}
+
+/** `access_token` of a form body: the token, null when there is none, or a denial. */
+function formBodyToken(bytes: Buffer): string | Denial | null {
+  if (!bytes.includes('access_token=')) return null;
+  // RFC 6750 section 2.2: the body must be entirely ASCII.
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i]! > 0x7e) return deny('token_malformed', { privateDetail: 'form body with an access_token is not all ASCII' });
+  }
+  const values = new URLSearchParams(bytes.toString('latin1')).getAll('access_token');
+  if (values.length === 0) return null;
+  if (values.length > 1) return deny('token_malformed', { privateDetail: 'access_token given more than once in the form body' });
+  return values[0]!;
 }
 
 function queryToken(query: string): string | null {

@@ -6,12 +6,14 @@
  * `invalid_token`.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createPalisade, type Palisade } from '@palisade/core';
 import { createJwtAuthentication } from '@palisade/jwt-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { startTestProvider } from '../../../test/helpers/oidc-provider';
-import { bearer, send } from './support/drive-engine';
+import { bearer, send, type TestRequest } from './support/drive-engine';
 import { createDpopKey, createStaticIssuer, dpopProof } from './support/static-issuer';
 import { TOKEN_ATTACK_VECTORS, type AttackKit } from './vectors/token-attacks';
 
@@ -105,6 +107,74 @@ describe('tokens in the query (acceptTokenInQuery: true, RFC 6750 §2.3)', () =>
   it('attack: two access_token parameters are refused', async () => {
     const outcome = await send(queryEngine, { url: `/orders?access_token=${await kit.es.sign()}&access_token=${await kit.es.sign({ sub: 'user-admin' })}` });
     expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: 401, reason: 'token_malformed' });
+  });
+});
+
+describe('tokens in a form body (acceptTokenInBody: true, RFC 6750 §2.2)', () => {
+  let bodyEngine: Palisade;
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const post = (body: string, extra: Partial<TestRequest> = {}): TestRequest => ({ method: 'POST', url: '/orders', body, ...extra, headers: { ...form, 'content-length': String(Buffer.byteLength(body)), ...extra.headers } });
+
+  beforeAll(async () => {
+    const document = parse(readFileSync(ORDERS_API, 'utf8')) as { paths: Record<string, Record<string, { 'x-palisade-limits'?: unknown }>> };
+    // A small body limit on createOrder, to see that the read is bounded by the operation's.
+    document.paths['/orders']!.post!['x-palisade-limits'] = { maxBodyBytes: 4096 };
+    bodyEngine = await createPalisade({ document, guards: [createJwtAuthentication({ issuers: [{ issuer: kit.es.issuer, audience: kit.es.audience, keys: kit.es.jwks }], acceptTokenInBody: true })] });
+  });
+
+  afterAll(async () => {
+    await bodyEngine?.close();
+  });
+
+  it('near miss: a token in a form-encoded POST body passes, and the body is read once', async () => {
+    let reads = 0;
+    const outcome = await send(bodyEngine, post(`note=hello&access_token=${await kit.es.sign()}`, { onBodyRead: () => reads++ }));
+    expect({ status: outcome.status, subject: outcome.principal?.subject, reads }).toEqual({ status: 200, subject: 'user-alice', reads: 1 });
+  });
+
+  it('near miss: a form body without access_token leaves the header token to authenticate', async () => {
+    const outcome = await send(bodyEngine, post('note=hello', bearer(await kit.es.sign())));
+    expect(outcome.principal?.subject).toBe('user-alice');
+  });
+
+  it('is off by default: a form-body token alone is a missing token', async () => {
+    const outcome = await send(engine, post(`access_token=${await kit.es.sign()}`));
+    expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: 401, reason: 'token_missing' });
+  });
+
+  it('attack: a token in both the header and the body is refused (one method only)', async () => {
+    const outcome = await send(bodyEngine, post(`access_token=${await kit.es.sign({ sub: 'user-admin' })}`, bearer(await kit.es.sign())));
+    expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: 401, reason: 'token_malformed' });
+  });
+
+  it('attack: two access_token fields are refused', async () => {
+    const outcome = await send(bodyEngine, post(`access_token=${await kit.es.sign()}&access_token=${await kit.es.sign({ sub: 'user-admin' })}`));
+    expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: 401, reason: 'token_malformed' });
+  });
+
+  it('attack: a body that is not all ASCII is refused', async () => {
+    const outcome = await send(bodyEngine, post(`note=caf\u00e9&access_token=${await kit.es.sign()}`));
+    expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: 401, reason: 'token_malformed' });
+  });
+
+  it.each([
+    ['GET (RFC 6750: never with GET)', { method: 'GET' }],
+    ['a JSON body', { headers: { 'content-type': 'application/json' } }],
+    ['a multipart body', { headers: { 'content-type': 'multipart/form-data; boundary=x' } }],
+  ] as const)('attack: a token in %s is not looked for', async (_name, change) => {
+    let reads = 0;
+    const outcome = await send(bodyEngine, post(`access_token=${await kit.es.sign()}`, { ...change, onBodyRead: () => reads++ }));
+    expect({ status: outcome.status, reason: outcome.reason, reads }).toEqual({ status: 401, reason: 'token_missing', reads: 0 });
+  });
+
+  it("attack: a form body over the operation's limit is refused before any token is looked for", async () => {
+    const outcome = await send(bodyEngine, post(`padding=${'x'.repeat(5000)}&access_token=${await kit.es.sign()}`));
+    expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: 413, reason: 'payload_too_large' });
+  });
+
+  it('attack: a forged token in the body is refused like one in the header', async () => {
+    const outcome = await send(bodyEngine, post(`access_token=${await kit.attacker.sign()}`));
+    expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: 401, reason: 'token_issuer_invalid' });
   });
 });
 

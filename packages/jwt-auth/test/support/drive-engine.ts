@@ -1,4 +1,4 @@
-import type { Palisade, Principal, RequestView } from '@palisade/core';
+import { deny, type Palisade, type Principal, type RequestView } from '@palisade/core';
 
 /** What one request looks like to the engine in these suites. */
 export interface TestRequest {
@@ -11,6 +11,10 @@ export interface TestRequest {
   readonly headers?: Readonly<Record<string, string>>;
   /** The TLS client certificate (DER) the socket presented, or null. */
   readonly peerCertificate?: Buffer | null;
+  /** The request body; none (a consumed stream) when undefined. */
+  readonly body?: string | Buffer;
+  /** Counts how often the body is read from the "socket". */
+  readonly onBodyRead?: () => void;
 }
 
 /** The decision and the audit line of one request. */
@@ -38,9 +42,15 @@ export function requestView(request: TestRequest): RequestView {
     url: request.url ?? '/orders',
     headers,
     remoteAddress: '127.0.0.1',
-    readBody: null,
+    readBody: request.body === undefined ? null : (maxBytes) => readBody(request, maxBytes),
     peerCertificate: () => certificate,
   };
+}
+
+function readBody(request: TestRequest, maxBytes: number): Promise<Buffer> {
+  request.onBodyRead?.();
+  const bytes = Buffer.from(request.body!);
+  return bytes.length > maxBytes ? Promise.reject(deny('payload_too_large', { privateDetail: `body over ${maxBytes} bytes` })) : Promise.resolve(bytes);
 }
 
 /** Runs the engine's request checks, as an adapter would, and reads the outcome. */

@@ -67,8 +67,10 @@ export class OperationPlan {
   async #readBody(ctx: RequestContext, body: BodyPlan, errors: FieldErrors): Promise<GuardVerdict> {
     const media = body.select(ctx.headers['content-type']);
     if (isDenial(media)) return media;
-    const readBody = ctx.view.readBody;
-    if (readBody === null) {
+    // Read through the context: a guard before this one (a token in a
+    // form body) may have read the body already.
+    const reading = ctx.readBody(body.maxBytes);
+    if (reading === null) {
       this.#onConsumedBody(this.#operation);
       return deny('internal_error', {
         privateDetail: 'the request body was consumed before Palisade could read it (a body parser such as express.json() runs before Palisade); remove it: Palisade parses and validates bodies and hands them to handlers',
@@ -76,7 +78,7 @@ export class OperationPlan {
     }
     // Rejects with payload_too_large as soon as the limit is passed; the
     // engine renders that denial.
-    const bytes = await readBody(body.maxBytes);
+    const bytes = await reading;
     if (bytes.length === 0) return body.required ? missingBody() : null;
     const outcome = body.parse(media, bytes, errors);
     if (outcome.denial !== null) return outcome.denial;
@@ -89,11 +91,11 @@ export class OperationPlan {
   // 400, not 415: no media type would be accepted, and 415 would invite
   // the client to try another.
   #refuseBody(ctx: RequestContext): GuardVerdict | Promise<GuardVerdict> {
-    const readBody = ctx.view.readBody;
     const length = ctx.headers['content-length'];
-    if (length === undefined && readBody !== null) {
+    const reading = length === undefined ? ctx.readBody(0) : null;
+    if (reading !== null) {
       // Chunked: only reading tells whether anything was sent.
-      return readBody(0).then(
+      return reading.then(
         () => null,
         () => unexpectedBody(),
       );

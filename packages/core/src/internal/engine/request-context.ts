@@ -1,5 +1,5 @@
 import type { OperationPolicy } from '../compile/operation-policy';
-import type { Denial } from '../denial';
+import { deny, type Denial } from '../denial';
 import type { MatchResult } from '../match/route-matcher';
 import type { Principal } from './principal';
 import type { RequestHeaders, RequestView } from './request-view';
@@ -42,6 +42,8 @@ export class RequestContext {
   error: unknown;
   /** True once `finishRequest` ran its completion hooks (they run once). */
   finished: boolean;
+  #bodyRead: Promise<Buffer> | null;
+  #bodyReadLimit: number;
 
   constructor(view: RequestView, requestId: string, match: MatchResult, corsOrigin: string | null, startedAt: number) {
     this.requestId = requestId;
@@ -63,5 +65,26 @@ export class RequestContext {
     this.denial = null;
     this.error = null;
     this.finished = false;
+    this.#bodyRead = null;
+    this.#bodyReadLimit = 0;
+  }
+
+  /**
+   * The raw request body, read once whoever asks first (a guard that needs
+   * a form field, then the validator): later callers get the same bytes.
+   * Rejects with a `payload_too_large` denial when the body is larger than
+   * `maxBytes`; the first caller's limit also bounds what is read at all.
+   * Null when the framework consumed the body before Palisade saw it.
+   */
+  readBody(maxBytes: number): Promise<Buffer> | null {
+    const read = this.view.readBody;
+    if (read === null) return null;
+    if (this.#bodyRead === null) {
+      this.#bodyRead = read(maxBytes);
+      this.#bodyReadLimit = maxBytes;
+      return this.#bodyRead;
+    }
+    if (maxBytes >= this.#bodyReadLimit) return this.#bodyRead;
+    return this.#bodyRead.then((bytes) => (bytes.length > maxBytes ? Promise.reject(deny('payload_too_large', { privateDetail: `body of ${bytes.length} bytes > ${maxBytes}` })) : bytes));
   }
 }
