@@ -67,7 +67,7 @@ export interface AuditTrailOptions {
    * `'refuse'` throws. Default `'restart'`.
    */
   readonly ifLastLineBroken?: 'restart' | 'refuse';
-  /** About how many bytes of lines collect before they are written (0: write each line at once). Default 4096. */
+  /** About how many bytes of lines collect before they are written (0: write each line at once). Default 16384: about 50 lines a write(2); lines never wait longer than `flushInterval`. */
   readonly bufferBytes?: number;
   /** Buffered lines are written at least this often. Default `'1s'`. */
   readonly flushInterval?: Duration;
@@ -177,7 +177,7 @@ export function createAuditTrail(options: AuditTrailOptions = {}): AuditTrail {
 
   const writer = new TrailWriter({
     destination: options.destination ?? 'stdout',
-    bufferBytes: options.bufferBytes ?? 4096,
+    bufferBytes: options.bufferBytes ?? 16_384,
     flushIntervalMs: options.flushInterval === undefined ? 1000 : parseDuration(options.flushInterval, 'flushInterval'),
     ifLastLineBroken: options.ifLastLineBroken ?? 'restart',
     onWriteError: (error) => {
