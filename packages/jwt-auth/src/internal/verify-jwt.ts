@@ -54,7 +54,19 @@ export async function verifyJwt(token: string, issuers: ReadonlyMap<string, Issu
   const header = decodeSegment(headerPart);
   const payload = decodeSegment(payloadPart);
   if (header === null || payload === null) return invalid('token_malformed', 'header or payload is not a JSON object (or repeats a member name)');
+  const refusal = checkBeforeKeys(header, payload, signaturePart, issuers, nowMs);
+  if (refusal !== null) return refusal;
+  const issuer = issuers.get(payload.iss as string)!;
+  try {
+    await jwtVerify(token, issuer.keys.getKey, joseOptions(issuer, issuer.algorithms ?? issuer.keys.algorithms(), header.alg as string));
+  } catch (error) {
+    return translateJoseError(error);
+  }
+  return { header, payload };
+}
 
+/** The checks made before any key is used; a denial, or null to go on to jose. */
+function checkBeforeKeys(header: Record<string, unknown>, payload: Record<string, unknown>, signaturePart: string, issuers: ReadonlyMap<string, IssuerPolicy>, nowMs: number): Denial | null {
   const alg = header.alg;
   // `none` in any spelling, HMAC, or anything unknown: never with an issuer's public keys.
   if (typeof alg !== 'string' || !ASYMMETRIC_ALGORITHMS.has(alg)) return invalid('token_algorithm_not_allowed', `alg ${JSON.stringify(alg)} is not an asymmetric signature algorithm`);
@@ -74,21 +86,36 @@ export async function verifyJwt(token: string, issuers: ReadonlyMap<string, Issu
   const algorithms = issuer.algorithms ?? issuer.keys.algorithms();
   if (algorithms.length > 0 && !algorithms.includes(alg)) return invalid('token_algorithm_not_allowed', `alg ${alg} is not allowed for ${issuer.issuer}`);
   if (typeof payload.iat === 'number' && payload.iat * 1000 > nowMs + issuer.clockToleranceSec * 1000) return invalid('token_not_yet_valid', 'iat is in the future');
+  return null;
+}
 
-  try {
-    await jwtVerify(token, issuer.keys.getKey, {
-      issuer: issuer.issuer,
-      audience: issuer.audience as string[],
-      algorithms: algorithms.length > 0 ? (algorithms as string[]) : [alg],
-      clockTolerance: issuer.clockToleranceSec,
-      maxTokenAge: issuer.maxTokenAgeSec ?? undefined,
-      requiredClaims: issuer.requiredClaims as string[],
-      currentDate: new Date(nowMs),
-    });
-  } catch (error) {
-    return translateJoseError(error);
-  }
-  return { header, payload };
+type JoseOptions = Parameters<typeof jwtVerify>[2] & object;
+// jose's options for an issuer and an allow-list, built once: the list is
+// the configured one, or the frozen list derived from the current keys
+// (replaced when the keys are). jose reads the clock itself.
+const joseOptionsCache = new WeakMap<IssuerPolicy, WeakMap<readonly string[], JoseOptions>>();
+const NO_ALGORITHMS: readonly string[] = Object.freeze([]);
+
+function joseOptions(issuer: IssuerPolicy, algorithms: readonly string[], alg: string): JoseOptions {
+  // No algorithm known from the keys yet (a key set still loading): allow
+  // the token's own, which checkBeforeKeys proved asymmetric; not cached.
+  if (algorithms.length === 0) return buildJoseOptions(issuer, [alg]);
+  let byList = joseOptionsCache.get(issuer);
+  if (byList === undefined) joseOptionsCache.set(issuer, (byList = new WeakMap()));
+  let options = byList.get(algorithms);
+  if (options === undefined) byList.set(algorithms, (options = buildJoseOptions(issuer, algorithms)));
+  return options;
+}
+
+function buildJoseOptions(issuer: IssuerPolicy, algorithms: readonly string[]): JoseOptions {
+  return Object.freeze({
+    issuer: issuer.issuer,
+    audience: [...issuer.audience],
+    algorithms: [...(algorithms.length > 0 ? algorithms : NO_ALGORITHMS)],
+    clockTolerance: issuer.clockToleranceSec,
+    maxTokenAge: issuer.maxTokenAgeSec ?? undefined,
+    requiredClaims: [...issuer.requiredClaims],
+  });
 }
 
 /** Maps jose's errors onto our reasons at the package boundary. */
