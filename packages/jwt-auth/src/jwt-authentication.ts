@@ -228,7 +228,7 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
       if (typeof exp !== 'number' || exp * 1000 <= nowMs) return deny('token_expired', { privateDetail: 'introspection: no exp or expired' });
       const aud = toList((claims.aud as string | string[] | undefined) ?? []);
       if (!aud.some((value) => introspection.audience.includes(value))) return deny('token_audience_invalid', { privateDetail: 'introspection: audience does not match' });
-      const principal = principalFromClaims(claims, 'introspection');
+      const principal = principalFromClaims({ ...claims }, 'introspection');
       // Never cached past exp, and not for long: a revoked opaque token
       // must stop working soon.
       cache.set(token, principal, Math.min(exp * 1000, nowMs + introspection.cacheMaxAgeMs));
