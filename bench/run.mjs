@@ -1,5 +1,6 @@
-// `pnpm bench`: runs every suite in one process, prints Palisade beside its
-// peer and writes bench/results.json.
+// `pnpm bench`: runs every suite, each in a fresh process of its own (one
+// suite's heap and leftovers must not weigh on the next), prints Palisade
+// beside its peer and writes bench/results.json.
 //
 // A suite is a module under bench/suites/ exporting `async run()` that
 // returns entries `{ name, medianNs, peer?, peerMedianNs?, note? }`. To add
@@ -9,6 +10,7 @@
 //   pnpm bench match           suites whose name starts with "match";
 //                              their keys are merged into results.json
 //   BENCH_TIME_SCALE=0.2 pnpm bench   shorter runs (smoke test; noisier)
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -27,14 +29,43 @@ async function main() {
   const entries = [];
   for (const suite of selected) {
     const started = process.hrtime.bigint();
-    const { run } = await import(`./suites/${suite}.bench.mjs`);
-    const produced = await run();
+    const produced = await runInChild(suite);
     entries.push(...produced);
     console.log(`  ${suite}: ${produced.length} benchmark(s) in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
   }
   console.log('');
   printTable(entries);
   writeResults(entries, filters.length > 0);
+}
+
+const ENTRIES_MARKER = 'BENCH_SUITE_ENTRIES ';
+
+/** Runs one suite in a child process with this process's flags; resolves to its entries. */
+function runInChild(suite) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), suite], {
+      env: { ...process.env, BENCH_SUITE_CHILD: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const line = output.split('\n').find((candidate) => candidate.startsWith(ENTRIES_MARKER));
+      const rest = output.split('\n').filter((candidate) => !candidate.startsWith(ENTRIES_MARKER) && candidate !== '');
+      if (rest.length > 0) console.log(rest.join('\n'));
+      if (code !== 0 || line === undefined) return reject(new Error(`suite ${suite} failed (exit code ${code})`));
+      resolve(JSON.parse(line.slice(ENTRIES_MARKER.length)));
+    });
+  });
+}
+
+/** In the child: run the one suite and hand its entries to the parent. */
+async function runSuite(suite) {
+  const { run } = await import(`./suites/${suite}.bench.mjs`);
+  const produced = await run();
+  process.stdout.write(`${ENTRIES_MARKER}${JSON.stringify(produced)}\n`);
 }
 
 function printTable(entries) {
@@ -76,7 +107,7 @@ function round(ns) {
   return Math.round(ns * 10) / 10;
 }
 
-main().catch((error) => {
+(process.env.BENCH_SUITE_CHILD ? runSuite(process.argv[2]) : main()).catch((error) => {
   console.error(`bench failed: ${error.message}`);
   if (!/pnpm build first/.test(error.message)) console.error(error.stack);
   process.exitCode = 1;

@@ -14,7 +14,7 @@ import autocannon from 'autocannon';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SECONDS = Math.max(2, Math.round(5 * Number(process.env.BENCH_TIME_SCALE ?? 1)));
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 async function startServer(mode, env) {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server process there.
