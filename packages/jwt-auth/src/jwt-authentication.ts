@@ -147,7 +147,8 @@ export interface JwtAuthentication extends Guard {
   revokeSubject(subject: string): Promise<void>;
 }
 
-const BEARER_TOKEN = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)$/i;
+// RFC 6750 section 2.1: b64token, after the scheme and one or more spaces.
+const TOKEN_SYNTAX = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
  * Access-token authentication (RFC 6750 Bearer, RFC 9449 DPoP) for every
@@ -265,7 +266,7 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
       const denial = checkCertificateBinding(ctx, x5t);
       if (denial !== null) return denial;
     }
-    const isDpopScheme = scheme.toLowerCase() === 'dpop';
+    const isDpopScheme = scheme === 'DPoP';
     // RFC 9449 section 7.2: a DPoP-bound token sent as Bearer is a downgrade.
     if (jkt === null ? isDpopScheme : !isDpopScheme) return deny('token_binding_invalid', { privateDetail: jkt === null ? 'DPoP scheme with a token that is not DPoP-bound' : 'DPoP-bound token sent with the Bearer scheme' });
     if (jkt !== null) {
@@ -281,10 +282,12 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
     let scheme = 'Bearer';
     if (typeof header === 'string' && /^(bearer|dpop) /i.test(header)) {
       if (header.length > maxTokenBytes + 16) return deny('token_too_large', { privateDetail: `Authorization header of ${header.length} bytes` });
-      const match = BEARER_TOKEN.exec(header);
-      if (match === null) return deny('token_malformed', { privateDetail: 'Authorization is not "Bearer <token>"' });
-      scheme = match[1]!;
-      token = match[2]!;
+      let start = header.indexOf(' ') + 1;
+      while (header.charCodeAt(start) === 0x20) start++;
+      token = header.slice(start);
+      if (!TOKEN_SYNTAX.test(token)) return deny('token_malformed', { privateDetail: 'Authorization is not "Bearer <token>"' });
+      // The scheme is case-insensitive (RFC 9110 section 11.1); kept in its canonical spelling.
+      scheme = (header.charCodeAt(0) | 0x20) === 0x64 ? 'DPoP' : 'Bearer';
     }
     if (options.acceptTokenInQuery === true) {
       const fromQuery = queryToken(ctx.query);
