@@ -4,8 +4,8 @@
 // chain, or the same handlers on bare Express), the load generator here.
 // The example's own files run through tsx; the Palisade packages it
 // imports are their built dist/ (bench/tsconfig.dist.json maps nothing).
-// Each route is measured on both servers in alternating rounds; the figure
-// is the median round. `medianNs` is 1e9 / requests per second (the time
+// Each route is measured on both servers in short alternating pairs; each
+// side's figure is its median over the pairs. `medianNs` is 1e9 / requests per second (the time
 // per request at saturation), so medianNs / peerMedianNs is the throughput
 // cost of Palisade's chain. p99 latencies are printed as notes.
 import { spawn } from 'node:child_process';
@@ -13,8 +13,10 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SECONDS = Math.max(2, Math.round(5 * Number(process.env.BENCH_TIME_SCALE ?? 1)));
-const ROUNDS = 5;
+const SCALE = Number(process.env.BENCH_TIME_SCALE ?? 1) || 1;
+const WARMUP_SECONDS = Math.max(2, Math.round(4 * SCALE));
+const PAIR_SECONDS = Math.max(1, Math.round(3 * SCALE));
+const PAIRS = Math.max(2, Math.round(8 * Math.min(1, SCALE)));
 
 async function startServer(mode, env) {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server process there.
@@ -32,10 +34,10 @@ async function startServer(mode, env) {
   return { port, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
 }
 
-function load(port, request) {
+function load(port, request, seconds) {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url: `http://127.0.0.1:${port}`, connections: 32, duration: SECONDS, requests: [request] },
+      { url: `http://127.0.0.1:${port}`, connections: 32, duration: seconds, requests: [request] },
       (error, result) => (error ? reject(error) : resolve(result)),
     );
   });
@@ -63,27 +65,32 @@ export async function run() {
       body: JSON.stringify({ items: [{ sku: 'SKU-001', qty: 2 }], note: 'bench' }),
     },
   };
-  const samples = Object.fromEntries(Object.keys(routes).map((name) => [name, { palisade: [], peer: [], p99: [], peerP99: [] }]));
+  const samples = Object.fromEntries(Object.keys(routes).map((name) => [name, { palisade: [], peer: [], p99: [], peerP99: [], ratios: [] }]));
+  // Both servers stay up; each route is loaded on one, then the other, in
+  // short alternating pairs, so that the two sides of a pair see the same
+  // state of the machine (on a shared VM it drifts by tens of percent
+  // within minutes).
+  const servers = {};
   try {
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? ['palisade', 'bare-express'] : ['bare-express', 'palisade'];
-      for (const mode of order) {
-        const server = await startServer(mode, { OIDC_ISSUER: issuer.issuer });
-        try {
-          for (const [name, request] of Object.entries(routes)) {
-            await load(server.port, request); // warm-up at full load
-            const result = await load(server.port, request);
-            check(result, `${name} on ${mode}`);
-            const entry = samples[name];
-            (mode === 'palisade' ? entry.palisade : entry.peer).push(result.requests.average);
-            (mode === 'palisade' ? entry.p99 : entry.peerP99).push(result.latency.p99);
-          }
-        } finally {
-          await server.stop();
+    servers.palisade = await startServer('palisade', { OIDC_ISSUER: issuer.issuer });
+    servers.peer = await startServer('bare-express', {});
+    for (const [name, request] of Object.entries(routes)) {
+      const entry = samples[name];
+      for (const side of ['palisade', 'peer']) check(await load(servers[side].port, request, WARMUP_SECONDS), `${name} warm-up on ${side}`);
+      for (let pair = 0; pair < PAIRS; pair++) {
+        const perSide = {};
+        for (const side of pair % 2 === 0 ? ['palisade', 'peer'] : ['peer', 'palisade']) {
+          const result = await load(servers[side].port, request, PAIR_SECONDS);
+          check(result, `${name} on ${side}`);
+          perSide[side] = result.requests.average;
+          entry[side].push(result.requests.average);
+          (side === 'palisade' ? entry.p99 : entry.peerP99).push(result.latency.p99);
         }
+        entry.ratios.push(perSide.palisade / perSide.peer);
       }
     }
   } finally {
+    await Promise.all(Object.values(servers).map((server) => server.stop()));
     await issuer.stop();
   }
   return Object.entries(samples).map(([name, entry]) => {
@@ -94,7 +101,7 @@ export async function run() {
       medianNs: 1e9 / ours,
       peer: 'bare-express',
       peerMedianNs: 1e9 / peer,
-      note: `${Math.round(ours)} req/s (p99 ${median(entry.p99)} ms) vs bare Express ${Math.round(peer)} req/s (p99 ${median(entry.peerP99)} ms): ${((100 * ours) / peer).toFixed(0)}% of its throughput`,
+      note: `${Math.round(ours)} req/s (p99 ${median(entry.p99)} ms) vs bare Express ${Math.round(peer)} req/s (p99 ${median(entry.peerP99)} ms): ${((100 * ours) / peer).toFixed(0)}% of its throughput; pair by pair ${entry.ratios.map((ratio) => `${Math.round(100 * ratio)}%`).join(' ')}, median ${Math.round(100 * median(entry.ratios))}%`,
     };
   });
 }
