@@ -34,6 +34,7 @@ export { resolvePointer, toPointer } from './internal/openapi/json-pointer';
 export { compileDocument, type CompiledDocument } from './internal/compile/compile-document';
 export { RouteMatcher, type MatchResult } from './internal/match/route-matcher';
 export { computeSecurityHeaders, type SecurityHeadersOptions, type HeaderInstruction } from './internal/http/security-headers';
+export { parseContentType, isJsonMediaType, type ContentType } from './internal/http/media-type';
 export type { CorsOptions } from './internal/http/cors';
 export { chooseRequestId } from './internal/http/request-id';
 export { readNodeBody } from './internal/http/read-body';

@@ -90,6 +90,9 @@ export async function mountPalisade(app: Express, options: MountPalisadeOptions)
 }
 
 function guardRequest(engine: Palisade, req: Request, res: Response, next: NextFunction): void {
+  // Already locked as the request entered the app; this covers a request
+  // that reached the guard another way (the app's router driven directly).
+  lockMethod(req);
   const ctx = engine.startRequest({
     method: req.method,
     // `originalUrl` is the target as received, before any mounted router stripped a prefix.

@@ -82,6 +82,7 @@ function bindRoute(route: ExpressRoute): void {
 }
 
 const PARAM = '{}';
+const NO_SEGMENTS: readonly string[] = [];
 // Route paths come from the app's code and templates from the document:
 // both are finite, so their segment lists are worked out once, not on
 // every request.
@@ -116,7 +117,7 @@ function templateShape(template: string): readonly string[] {
 export function routeServes(routePath: unknown, baseUrl: string, template: string): boolean {
   const routeSegments = routeShape(routePath);
   if (routeSegments === null) return false;
-  const prefixSegments = baseUrl === '' ? [] : segmentsOf(baseUrl);
+  const prefixSegments = baseUrl === '' ? NO_SEGMENTS : segmentsOf(baseUrl);
   const templateSegments = templateShape(template);
   if (prefixSegments.length + routeSegments.length !== templateSegments.length) return false;
   for (let i = 0; i < prefixSegments.length; i++) {

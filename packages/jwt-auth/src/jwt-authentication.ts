@@ -3,6 +3,7 @@ import {
   createOptionsValidator,
   deny,
   isDenial,
+  parseContentType,
   parseDuration,
   type Denial,
   type Guard,
@@ -290,7 +291,8 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
       scheme = (header.charCodeAt(0) | 0x20) === 0x64 ? 'DPoP' : 'Bearer';
     }
     if (options.acceptTokenInQuery === true) {
-      const fromQuery = queryToken(ctx.query);
+      const fromQuery = accessTokenParameter(ctx.query, 'query');
+      if (fromQuery !== null && typeof fromQuery !== 'string') return fromQuery;
       if (fromQuery !== null) {
         // RFC 6750 section 2: a client must not use more than one method.
         if (token !== null) return deny('token_malformed', { privateDetail: 'token in both the Authorization header and the query' });
@@ -432,28 +434,34 @@ const BODY_TOKEN_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']
 function mayCarryBodyToken(ctx: RequestContext): boolean {
   if (!BODY_TOKEN_METHODS.has(ctx.method)) return false;
   const contentType = ctx.headers['content-type'];
-  if (typeof contentType !== 'string' || contentType.split(';')[0]!.trim().toLowerCase() !== 'application/x-www-form-urlencoded') return false;
+  if (typeof contentType !== 'string' || parseContentType(contentType)?.mediaType !== 'application/x-www-form-urlencoded') return false;
   const length = ctx.headers['content-length'];
   return length === undefined ? ctx.headers['transfer-encoding'] !== undefined : length !== '0';
 }
 
 /** `access_token` of a form body: the token, null when there is none, or a denial. */
 function formBodyToken(bytes: Buffer): string | Denial | null {
-  if (!bytes.includes('access_token=')) return null;
+  const token = accessTokenParameter(bytes.toString('latin1'), 'form body');
+  if (token === null || typeof token !== 'string') return token;
   // RFC 6750 section 2.2: the body must be entirely ASCII.
   for (let i = 0; i < bytes.length; i++) {
     if (bytes[i]! > 0x7e) return deny('token_malformed', { privateDetail: 'form body with an access_token is not all ASCII' });
   }
-  const values = new URLSearchParams(bytes.toString('latin1')).getAll('access_token');
-  if (values.length === 0) return null;
-  if (values.length > 1) return deny('token_malformed', { privateDetail: 'access_token given more than once in the form body' });
-  return values[0]!;
+  return token;
 }
 
-function queryToken(query: string): string | null {
-  if (!query.includes('access_token=')) return null;
-  const values = new URLSearchParams(query).getAll('access_token');
-  return values.length === 1 ? values[0]! : values.length > 1 ? '' : null;
+/**
+ * `access_token` of a form-encoded string (a query, a form body), read as
+ * the application will read it, so that a percent-encoded name
+ * (`access%5Ftoken`) counts as well: the token, null when there is none,
+ * or a denial when it is given more than once.
+ */
+function accessTokenParameter(formEncoded: string, where: string): string | Denial | null {
+  if (formEncoded === '') return null;
+  const values = new URLSearchParams(formEncoded).getAll('access_token');
+  if (values.length === 0) return null;
+  if (values.length > 1) return deny('token_malformed', { privateDetail: `access_token given more than once in the ${where}` });
+  return values[0]!;
 }
 
 function toList(value: string | readonly string[]): string[] {

@@ -104,6 +104,11 @@ describe('tokens in the query (acceptTokenInQuery: true, RFC 6750 §2.3)', () =>
     expect({ status: outcome.status, reason: outcome.reason, detail: outcome.privateDetail }).toEqual({ status: 401, reason: 'token_malformed', detail: 'token in both the Authorization header and the query' });
   });
 
+  it('attack: a percent-encoded access_token name in the query beside a header token is refused', async () => {
+    const outcome = await send(queryEngine, { ...bearer(await kit.es.sign()), url: `/orders?access%5Ftoken=${await kit.es.sign({ sub: 'user-admin' })}` });
+    expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: 401, reason: 'token_malformed' });
+  });
+
   it('attack: two access_token parameters are refused', async () => {
     const outcome = await send(queryEngine, { url: `/orders?access_token=${await kit.es.sign()}&access_token=${await kit.es.sign({ sub: 'user-admin' })}` });
     expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: 401, reason: 'token_malformed' });
@@ -145,6 +150,16 @@ describe('tokens in a form body (acceptTokenInBody: true, RFC 6750 §2.2)', () =
   it('attack: a token in both the header and the body is refused (one method only)', async () => {
     const outcome = await send(bodyEngine, post(`access_token=${await kit.es.sign({ sub: 'user-admin' })}`, bearer(await kit.es.sign())));
     expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: 401, reason: 'token_malformed' });
+  });
+
+  it('attack: a percent-encoded access_token name beside a header token is refused like the plain name', async () => {
+    const outcome = await send(bodyEngine, post(`access%5Ftoken=${await kit.es.sign({ sub: 'user-admin' })}`, bearer(await kit.es.sign())));
+    expect({ status: outcome.status, reason: outcome.reason }).toEqual({ status: 401, reason: 'token_malformed' });
+  });
+
+  it('near miss: a percent-encoded access_token name alone is the token, as the application would read it', async () => {
+    const outcome = await send(bodyEngine, post(`access%5Ftoken=${await kit.es.sign()}`));
+    expect(outcome.principal?.subject).toBe('user-alice');
   });
 
   it('attack: two access_token fields are refused', async () => {

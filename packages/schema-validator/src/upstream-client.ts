@@ -1,8 +1,7 @@
-import { Denial, PalisadeConfigError, createOptionsValidator, parseStrictJson, type CompiledDocument, type FieldError, type StrictJsonOptions } from '@palisade/core';
+import { Denial, PalisadeConfigError, createOptionsValidator, isJsonMediaType, parseContentType, parseStrictJson, type CompiledDocument, type FieldError, type StrictJsonOptions } from '@palisade/core';
 import type { ValidateFunction } from 'ajv';
 import { DocumentSchemas, type RegExpEngine } from './internal/document-schemas';
 import { FieldErrors } from './internal/field-errors';
-import { isJsonMediaType, parseContentType } from './internal/media-type';
 import { compileProjector, type Projector } from './internal/projection';
 
 /** Options of `createUpstreamClient`. */

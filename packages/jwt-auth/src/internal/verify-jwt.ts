@@ -54,19 +54,24 @@ export async function verifyJwt(token: string, issuers: ReadonlyMap<string, Issu
   const header = decodeSegment(headerPart);
   const payload = decodeSegment(payloadPart);
   if (header === null || payload === null) return invalid('token_malformed', 'header or payload is not a JSON object (or repeats a member name)');
-  const refusal = checkBeforeKeys(header, payload, signaturePart, issuers, nowMs);
-  if (refusal !== null) return refusal;
-  const issuer = issuers.get(payload.iss as string)!;
+  const chosen = checkBeforeKeys(header, payload, signaturePart, issuers, nowMs);
+  if ('reason' in chosen) return chosen;
   try {
-    await jwtVerify(token, issuer.keys.getKey, joseOptions(issuer, issuer.algorithms ?? issuer.keys.algorithms(), header.alg as string));
+    await jwtVerify(token, chosen.issuer.keys.getKey, joseOptions(chosen.issuer, chosen.algorithms, header.alg as string));
   } catch (error) {
     return translateJoseError(error);
   }
   return { header, payload };
 }
 
-/** The checks made before any key is used; a denial, or null to go on to jose. */
-function checkBeforeKeys(header: Record<string, unknown>, payload: Record<string, unknown>, signaturePart: string, issuers: ReadonlyMap<string, IssuerPolicy>, nowMs: number): Denial | null {
+/** The checks made before any key is used: a denial, or the issuer (and its allow-list) whose keys jose may use. */
+function checkBeforeKeys(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  signaturePart: string,
+  issuers: ReadonlyMap<string, IssuerPolicy>,
+  nowMs: number,
+): Denial | { readonly issuer: IssuerPolicy; readonly algorithms: readonly string[] } {
   const alg = header.alg;
   // `none` in any spelling, HMAC, or anything unknown: never with an issuer's public keys.
   if (typeof alg !== 'string' || !ASYMMETRIC_ALGORITHMS.has(alg)) return invalid('token_algorithm_not_allowed', `alg ${JSON.stringify(alg)} is not an asymmetric signature algorithm`);
@@ -86,7 +91,7 @@ function checkBeforeKeys(header: Record<string, unknown>, payload: Record<string
   const algorithms = issuer.algorithms ?? issuer.keys.algorithms();
   if (algorithms.length > 0 && !algorithms.includes(alg)) return invalid('token_algorithm_not_allowed', `alg ${alg} is not allowed for ${issuer.issuer}`);
   if (typeof payload.iat === 'number' && payload.iat * 1000 > nowMs + issuer.clockToleranceSec * 1000) return invalid('token_not_yet_valid', 'iat is in the future');
-  return null;
+  return { issuer, algorithms };
 }
 
 type JoseOptions = Parameters<typeof jwtVerify>[2] & object;
@@ -94,7 +99,6 @@ type JoseOptions = Parameters<typeof jwtVerify>[2] & object;
 // the configured one, or the frozen list derived from the current keys
 // (replaced when the keys are). jose reads the clock itself.
 const joseOptionsCache = new WeakMap<IssuerPolicy, WeakMap<readonly string[], JoseOptions>>();
-const NO_ALGORITHMS: readonly string[] = Object.freeze([]);
 
 function joseOptions(issuer: IssuerPolicy, algorithms: readonly string[], alg: string): JoseOptions {
   // No algorithm known from the keys yet (a key set still loading): allow
@@ -111,7 +115,7 @@ function buildJoseOptions(issuer: IssuerPolicy, algorithms: readonly string[]): 
   return Object.freeze({
     issuer: issuer.issuer,
     audience: [...issuer.audience],
-    algorithms: [...(algorithms.length > 0 ? algorithms : NO_ALGORITHMS)],
+    algorithms: [...algorithms],
     clockTolerance: issuer.clockToleranceSec,
     maxTokenAge: issuer.maxTokenAgeSec ?? undefined,
     requiredClaims: [...issuer.requiredClaims],

@@ -1,8 +1,7 @@
-import { PalisadeConfigError, parseStrictJson, type OperationPolicy, type ParameterPolicy, type RequestHeaders, type StrictJsonOptions } from '@palisade/core';
+import { PalisadeConfigError, isJsonMediaType, parseStrictJson, type OperationPolicy, type ParameterPolicy, type RequestHeaders, type StrictJsonOptions } from '@palisade/core';
 import type { ValidateFunction } from 'ajv';
 import type { DocumentSchemas } from './document-schemas';
 import { childPointer, escapeToken, type FieldErrors } from './field-errors';
-import { isJsonMediaType } from './media-type';
 import type { PreparedView } from './prepare-document';
 import { splitPairs } from './query-string';
 import { followRefs, inPlaceFacets, isSchemaObject, schemaTypes, type LocatedSchema } from './schema-walk';

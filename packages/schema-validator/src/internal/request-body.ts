@@ -1,8 +1,7 @@
-import { deny, parseStrictJson, type Denial, type MediaTypePolicy, type OperationPolicy, type StrictJsonOptions } from '@palisade/core';
+import { deny, isJsonMediaType, parseContentType, parseStrictJson, type Denial, type MediaTypePolicy, type OperationPolicy, type StrictJsonOptions } from '@palisade/core';
 import type { ValidateFunction } from 'ajv';
 import type { DocumentSchemas } from './document-schemas';
 import { childPointer, type FieldErrors } from './field-errors';
-import { isJsonMediaType, parseContentType } from './media-type';
 import { coercerFor } from './parameters';
 import type { PreparedView } from './prepare-document';
 import { splitPairs } from './query-string';

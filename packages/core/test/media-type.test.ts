@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isJsonMediaType, parseContentType } from '../../src/internal/media-type';
+import { isJsonMediaType, parseContentType } from '@palisade/core';
 
 describe('parseContentType', () => {
   it.each([
