@@ -7,7 +7,9 @@
 // Each route is measured on both servers in short alternating pairs; each
 // side's figure is its median over the pairs. `medianNs` is 1e9 / requests per second (the time
 // per request at saturation), so medianNs / peerMedianNs is the throughput
-// cost of Palisade's chain. p99 latencies are printed as notes.
+// cost of Palisade's chain. p99 latencies are printed as notes, and so is
+// each server's CPU time per request (user + system, from the server
+// itself), which the load generator sharing the machine disturbs less.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -21,7 +23,7 @@ const PAIRS = Math.max(2, Math.round(8 * Math.min(1, SCALE)));
 async function startServer(mode, env) {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server process there.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/lib/http-server.ts', mode], { cwd: ROOT, env: { ...process.env, ...env, NODE_ENV: 'production', TSX_TSCONFIG_PATH: 'bench/tsconfig.dist.json' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/lib/http-server.ts', mode], { cwd: ROOT, env: { ...process.env, ...env, NODE_ENV: 'production', TSX_TSCONFIG_PATH: 'bench/tsconfig.dist.json' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (chunk) => {
@@ -31,7 +33,13 @@ async function startServer(mode, env) {
     });
     child.once('exit', (code) => reject(new Error(`bench server ${mode} exited with ${code}`)));
   });
-  return { port, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
+  // The server's own CPU time (user + system, µs), asked over IPC.
+  const cpuMicros = () =>
+    new Promise((resolve) => {
+      child.once('message', (message) => resolve(message.cpuMicros));
+      child.send('cpu');
+    });
+  return { port, cpuMicros, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
 }
 
 function load(port, request, seconds) {
@@ -65,7 +73,7 @@ export async function run() {
       body: JSON.stringify({ items: [{ sku: 'SKU-001', qty: 2 }], note: 'bench' }),
     },
   };
-  const samples = Object.fromEntries(Object.keys(routes).map((name) => [name, { palisade: [], peer: [], p99: [], peerP99: [], ratios: [] }]));
+  const samples = Object.fromEntries(Object.keys(routes).map((name) => [name, { palisade: [], peer: [], p99: [], peerP99: [], ratios: [], cpu: [], peerCpu: [] }]));
   // Both servers stay up; each route is loaded on one, then the other, in
   // short alternating pairs, so that the two sides of a pair see the same
   // state of the machine (on a shared VM it drifts by tens of percent
@@ -80,8 +88,11 @@ export async function run() {
       for (let pair = 0; pair < PAIRS; pair++) {
         const perSide = {};
         for (const side of pair % 2 === 0 ? ['palisade', 'peer'] : ['peer', 'palisade']) {
+          const cpuBefore = await servers[side].cpuMicros();
           const result = await load(servers[side].port, request, PAIR_SECONDS);
+          const cpuSpent = (await servers[side].cpuMicros()) - cpuBefore;
           check(result, `${name} on ${side}`);
+          (side === 'palisade' ? entry.cpu : entry.peerCpu).push(cpuSpent / result.requests.total);
           perSide[side] = result.requests.average;
           entry[side].push(result.requests.average);
           (side === 'palisade' ? entry.p99 : entry.peerP99).push(result.latency.p99);
@@ -101,7 +112,7 @@ export async function run() {
       medianNs: 1e9 / ours,
       peer: 'bare-express',
       peerMedianNs: 1e9 / peer,
-      note: `${Math.round(ours)} req/s (p99 ${median(entry.p99)} ms) vs bare Express ${Math.round(peer)} req/s (p99 ${median(entry.peerP99)} ms): ${((100 * ours) / peer).toFixed(0)}% of its throughput; pair by pair ${entry.ratios.map((ratio) => `${Math.round(100 * ratio)}%`).join(' ')}, median ${Math.round(100 * median(entry.ratios))}%`,
+      note: `${Math.round(ours)} req/s (p99 ${median(entry.p99)} ms) vs bare Express ${Math.round(peer)} req/s (p99 ${median(entry.peerP99)} ms): ${((100 * ours) / peer).toFixed(0)}% of its throughput; pair by pair ${entry.ratios.map((ratio) => `${Math.round(100 * ratio)}%`).join(' ')}, median ${Math.round(100 * median(entry.ratios))}%; server CPU time per request ${median(entry.cpu).toFixed(0)} µs vs ${median(entry.peerCpu).toFixed(0)} µs (${((100 * median(entry.peerCpu)) / median(entry.cpu)).toFixed(0)}%)`,
     };
   });
 }
