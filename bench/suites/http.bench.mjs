@@ -33,11 +33,13 @@ async function startServer(mode, env) {
     });
     child.once('exit', (code) => reject(new Error(`bench server ${mode} exited with ${code}`)));
   });
-  // The server's own CPU time (user + system, µs), asked over IPC.
+  // The server's own CPU time (user + system, µs), asked over IPC; a server
+  // that died fails the run instead of leaving it waiting for an answer.
   const cpuMicros = () =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
+      if (child.exitCode !== null || !child.connected) return reject(new Error(`bench server ${mode} is gone`));
       child.once('message', (message) => resolve(message.cpuMicros));
-      child.send('cpu');
+      child.send('cpu', (error) => error && reject(error));
     });
   return { port, cpuMicros, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
 }
