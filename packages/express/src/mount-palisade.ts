@@ -110,13 +110,12 @@ function guardRequest(engine: Palisade, req: Request, res: Response, next: NextF
     else res.setHeader(name, value);
   });
   if (engine.needsFinish(ctx)) {
-    // Every request gets its completion (audit line, quota settlement): on
-    // 'finish' when the response went out, on 'close' when the client left
-    // first (recorded as 499, the status nothing was sent with). Core runs
-    // it once, whichever comes first.
-    const complete = () => engine.finishRequest(ctx, res.writableFinished ? res.statusCode : 499);
-    res.on('finish', complete);
-    res.on('close', complete);
+    // Every request gets its completion (audit line, quota settlement).
+    // Node emits 'close' on every response: right after 'finish' when the
+    // response went out, alone when the client left first (recorded as
+    // 499, the status nothing was sent with). One listener, not one for
+    // each event: this runs on every request.
+    res.on('close', () => engine.finishRequest(ctx, res.writableFinished ? res.statusCode : 499));
   }
   const verdict = engine.checkRequest(ctx);
   if (verdict === null) return proceed(req, ctx, next);

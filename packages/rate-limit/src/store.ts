@@ -31,6 +31,13 @@ export interface Counter {
   readonly options: CounterOptions;
   /** Consumes `cost` points (default 1) for `key`. */
   consume(key: string, cost?: number): Promise<CounterResult>;
+  /**
+   * `consume`, answered at once: present on counters that count in this
+   * process (the memory store). A guard that uses it stays synchronous,
+   * so the checks after it do not each wait a turn of the event loop.
+   * Absent where a server must be asked (Redis): use `consume`.
+   */
+  readonly consumeSync?: (key: string, cost?: number) => CounterResult;
   /** Current state of `key` without consuming, or null when it has none. */
   peek(key: string): Promise<CounterResult | null>;
   /** Forgets `key` (a successful login resets its failures). */

@@ -1,5 +1,6 @@
 import { PalisadeConfigError } from '@palisade/core';
 import { createRateLimiter, createRateLimitStore, type RateLimitWarning } from '@palisade/rate-limit';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { engineWith, ordersDocument, send, sleep } from './support/harness';
 
@@ -18,6 +19,34 @@ describe('the memory store', () => {
     expect(refused.resetMs).toBeGreaterThan(59_000);
     expect(refused.resetMs).toBeLessThanOrEqual(60_000);
     expect(await counter.consume('other')).toMatchObject({ allowed: true, consumed: 1 });
+  });
+
+  it('answers consumeSync exactly as consume, blocks included (property)', async () => {
+    const step = fc.record({ key: fc.constantFrom('a', 'b'), cost: fc.integer({ min: 1, max: 3 }), op: fc.constantFrom('consume', 'consume', 'consume', 'refund', 'reset') });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.constantFrom(0, 30_000), fc.array(step, { maxLength: 40 }), async (points, blockDurationMs, steps) => {
+        const options = { keyPrefix: 'same', points, durationMs: 60_000, blockDurationMs };
+        const viaPromise = createRateLimitStore().counter(options);
+        const viaSync = createRateLimitStore().counter(options);
+        expect(viaSync.consumeSync).toBeTypeOf('function');
+        for (const { key, cost, op } of steps) {
+          if (op === 'consume') {
+            const expected = await viaPromise.consume(key, cost);
+            const actual = viaSync.consumeSync!(key, cost);
+            expect({ ...actual, resetMs: 0 }).toEqual({ ...expected, resetMs: 0 });
+            // Same window or block, give or take the milliseconds between the two calls.
+            expect(Math.abs(actual.resetMs - expected.resetMs)).toBeLessThan(1000);
+          } else if (op === 'refund') {
+            await viaPromise.refund!(key, cost);
+            await viaSync.refund!(key, cost);
+          } else {
+            await viaPromise.reset(key);
+            await viaSync.reset(key);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('peeks without consuming, resets, blocks and refunds', async () => {

@@ -296,11 +296,14 @@ describe('the guard', () => {
     expect((await send(engine, { from: '::ffff:198.51.100.4' })).ctx.clientAddress).toBe('198.51.100.4');
   });
 
-  it('fails closed (500) when the store fails', async () => {
+  it.each([
+    ['rejects (a server store)', { consumeSync: undefined, consume: () => Promise.reject(new Error('store down')) }],
+    ['throws while counting in memory', { consumeSync: () => { throw new Error('store down'); } }],
+  ])('fails closed (500) when the store %s', async (_case, failure) => {
     const store = createRateLimitStore();
     const broken = {
       kind: 'memory' as const,
-      counter: (options: Parameters<typeof store.counter>[0]) => ({ ...store.counter(options), options, consume: () => Promise.reject(new Error('store down')) }),
+      counter: (options: Parameters<typeof store.counter>[0]) => ({ ...store.counter(options), options, ...failure }),
       onEvent: () => undefined,
       close: async () => undefined,
     };
@@ -308,6 +311,16 @@ describe('the guard', () => {
     const outcome = await send(engine);
     expect(outcome.status).toBe(500);
     expect(outcome.reason).toBe('internal_error');
+  });
+
+  it('answers synchronously on the memory store, so later checks need no turn of the event loop', async () => {
+    const engine = await engineWith(ordersDocument(), [createRateLimiter({ anonymous: { limit: 1, window: '1m' } })]);
+    const first = engine.startRequest({ method: 'GET', url: '/health', headers: {}, remoteAddress: '198.51.100.7', readBody: null, peerCertificate: null });
+    expect(engine.checkRequest(first)).toBeNull();
+    const second = engine.startRequest({ method: 'GET', url: '/health', headers: {}, remoteAddress: '198.51.100.7', readBody: null, peerCertificate: null });
+    const refused = engine.checkRequest(second);
+    expect(refused).not.toBeInstanceOf(Promise);
+    expect((refused as { status: number }).status).toBe(429);
   });
 
   it('lets a window pass: counting starts again', async () => {

@@ -176,16 +176,19 @@ export class AnomalyDetector {
   // exceeds the distinct addresses really seen within one window (no false
   // alert); a replay spread across a window boundary is caught in the next.
   #countReplay(ctx: RequestContext, tokenId: string, address: string): void {
-    const tokenKey = digest(tokenId);
-    const pairKey = digest(`${tokenId}\n${normalizeAddress(address)}`);
-    const now = Date.now();
-    const known = this.#seenPairs.get(pairKey);
-    if (known !== undefined && known > now) return;
+    // The local key needs no hashing (most requests stop here): an address
+    // holds no line break, so the pair reads back unambiguously. Two
+    // addresses of one IPv6 /64 are two local keys but one store pair,
+    // whose counter counts the first sighting only.
+    const seenKey = `${digestIfLong(tokenId)}\n${address}`;
+    const known = this.#seenPairs.get(seenKey);
+    if (known !== undefined && known > Date.now()) return;
     this.#track(
       (async () => {
-        const pair = await this.#replayPairs.consume(pairKey);
+        const tokenKey = digest(tokenId);
+        const pair = await this.#replayPairs.consume(digest(`${tokenId}\n${normalizeAddress(address)}`));
         if (this.#seenPairs.size >= MAX_LOCAL_ENTRIES) this.#seenPairs.clear();
-        this.#seenPairs.set(pairKey, Date.now() + pair.resetMs);
+        this.#seenPairs.set(seenKey, Date.now() + pair.resetMs);
         if (!crosses(pair, 1)) return;
         const { maxAddresses, windowMs } = this.#settings.tokenReplay;
         if (crosses(await this.#replayAddresses.consume(tokenKey), maxAddresses + 1)) this.#alert('token_replay_suspected', { ctx, count: maxAddresses + 1, windowMs, blockMs: null });

@@ -8,6 +8,8 @@ export interface FlexibleLimiter {
   get(key: string, options?: Record<string, unknown>): Promise<RateLimiterRes | null>;
   delete(key: string, options?: Record<string, unknown>): Promise<boolean>;
   block(key: string, secDuration: number, options?: Record<string, unknown>): Promise<RateLimiterRes>;
+  /** `consume` without the promise, where the limiter counts in memory (see `MemoryLimiter`). */
+  readonly consumeNow?: ((key: string, points: number) => RateLimiterRes) | undefined;
 }
 
 /**
@@ -32,6 +34,7 @@ export class FlexibleCounter implements Counter {
   readonly #seconds: (ms: number) => number;
   readonly #tracker: CallTracker | null;
   readonly #allowed: (res: RateLimiterRes) => CounterResult;
+  readonly consumeSync?: (key: string, cost?: number) => CounterResult;
 
   constructor(options: CounterOptions, limiter: FlexibleLimiter, seconds: (ms: number) => number, tracker: CallTracker | null) {
     this.options = options;
@@ -41,6 +44,13 @@ export class FlexibleCounter implements Counter {
     this.#tracker = tracker;
     const points = options.points;
     this.#allowed = (res) => allowed(res, points);
+    const consumeNow = limiter.consumeNow;
+    if (consumeNow !== undefined && tracker === null) {
+      this.consumeSync = (key, cost = 1) => {
+        const res = consumeNow(key, cost);
+        return res.consumedPoints > points ? refusedResult(res) : allowed(res, points);
+      };
+    }
   }
 
   consume(key: string, cost = 1): Promise<CounterResult> {
@@ -98,5 +108,9 @@ function refused(error: unknown): CounterResult {
   // spent, and with an Error when the store failed (and no insurance
   // answered): that one must reach the guard, which fails closed.
   if (!(error instanceof RateLimiterRes)) throw error;
-  return { allowed: false, remaining: 0, consumed: error.consumedPoints, resetMs: Math.max(0, error.msBeforeNext) };
+  return refusedResult(error);
+}
+
+function refusedResult(res: RateLimiterRes): CounterResult {
+  return { allowed: false, remaining: 0, consumed: res.consumedPoints, resetMs: Math.max(0, res.msBeforeNext) };
 }

@@ -242,23 +242,24 @@ function pickOne<T>(operation: OperationPolicy, option: string, extension: strin
 /** Consumes every limit for a request; the first refused limit, in order, answers. */
 export function checkLimits(ctx: RequestContext, address: string, limits: readonly Limit[], extra: Limit | null): GuardVerdict | Promise<GuardVerdict> {
   const count = limits.length;
-  if (count === 0) {
-    if (extra === null) return null;
-    return extra.counter.consume(extra.key(ctx, address), extra.cost).then(extra.verdict);
-  }
-  if (count === 1 && extra === null) {
-    const limit = limits[0]!;
-    return limit.counter.consume(limit.key(ctx, address), limit.cost).then(limit.verdict);
-  }
+  if (count === 0) return extra === null ? null : countOn(extra, extra.key(ctx, address));
+  if (count === 1 && extra === null) return countOn(limits[0]!, limits[0]!.key(ctx, address));
   // Every limit counts the request (in parallel: one round trip to Redis),
   // then the first refusal in order answers.
-  const pending: Promise<GuardVerdict>[] = new Array(count + (extra === null ? 0 : 1));
+  const verdicts: (GuardVerdict | Promise<GuardVerdict>)[] = new Array(count + (extra === null ? 0 : 1));
+  let waiting = false;
   for (let i = 0; i < count; i++) {
     const limit = limits[i]!;
-    pending[i] = limit.counter.consume(limit.key(ctx, address), limit.cost).then(limit.verdict);
+    waiting = (verdicts[i] = countOn(limit, limit.key(ctx, address))) instanceof Promise || waiting;
   }
-  if (extra !== null) pending[count] = extra.counter.consume(extra.key(ctx, address), extra.cost).then(extra.verdict);
-  return Promise.all(pending).then(firstRefusal);
+  if (extra !== null) waiting = (verdicts[count] = countOn(extra, extra.key(ctx, address))) instanceof Promise || waiting;
+  return waiting ? Promise.all(verdicts).then(firstRefusal) : firstRefusal(verdicts as GuardVerdict[]);
+}
+
+/** Counts one request on `limit`: at once where the store counts in memory, else through a promise. */
+function countOn(limit: Limit, key: string): GuardVerdict | Promise<GuardVerdict> {
+  const consumeSync = limit.counter.consumeSync;
+  return consumeSync === undefined ? limit.counter.consume(key, limit.cost).then(limit.verdict) : limit.verdict(consumeSync(key, limit.cost));
 }
 
 function firstRefusal(verdicts: GuardVerdict[]): GuardVerdict {

@@ -251,7 +251,10 @@ export class Palisade {
       let verdict = await pending;
       if (verdict) return this.#refuse(ctx, verdict);
       for (let i = next; i < hooks.length; i++) {
-        verdict = await hooks[i]!(ctx);
+        const result = hooks[i]!(ctx);
+        // Awaiting a plain value still costs a turn of the microtask queue;
+        // most hooks after the first asynchronous one answer synchronously.
+        verdict = result !== null && result !== undefined && typeof (result as Promise<GuardVerdict>).then === 'function' ? await result : (result as GuardVerdict);
         if (verdict) return this.#refuse(ctx, verdict);
       }
     } catch (error) {
