@@ -10,7 +10,8 @@
 // cost of Palisade's chain. p99 latencies are printed as notes, and so is
 // each server's CPU time per request (user + system, from the server
 // itself), which the load generator sharing the machine disturbs less.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
@@ -20,10 +21,23 @@ const WARMUP_SECONDS = Math.max(2, Math.round(4 * SCALE));
 const PAIR_SECONDS = Math.max(1, Math.round(3 * SCALE));
 const PAIRS = Math.max(2, Math.round(8 * Math.min(1, SCALE)));
 
+// Both servers run on the last CPU and the load generator on the others,
+// so that the scheduler does not move them onto one another between runs
+// (on a 2-vCPU machine that was most of the pair-to-pair spread). Where
+// taskset is missing, or there is one CPU, nothing is pinned.
+const SERVER_CPU = (() => {
+  const cpus = availableParallelism();
+  if (cpus < 2 || spawnSync('taskset', ['-c', '0', 'true']).status !== 0) return null;
+  spawnSync('taskset', ['-a', '-pc', `0-${cpus - 2}`, String(process.pid)]);
+  return cpus - 1;
+})();
+
 async function startServer(mode, env) {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server process there.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/lib/http-server.ts', mode], { cwd: ROOT, env: { ...process.env, ...env, NODE_ENV: 'production', TSX_TSCONFIG_PATH: 'bench/tsconfig.dist.json' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const command = [process.execPath, ...profile, '--import', 'tsx', 'bench/lib/http-server.ts', mode];
+  const [file, ...args] = SERVER_CPU === null ? command : ['taskset', '-c', String(SERVER_CPU), ...command];
+  const child = spawn(file, args, { cwd: ROOT, env: { ...process.env, ...env, NODE_ENV: 'production', TSX_TSCONFIG_PATH: 'bench/tsconfig.dist.json' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (chunk) => {
