@@ -22,8 +22,9 @@ async function main(): Promise<void> {
 
   let stopping = false;
   // Once stopping, answers close their connection, so keep-alive clients
-  // do not hold the shutdown open.
-  server.on('request', (_req, res) => {
+  // do not hold the shutdown open. Ahead of the app's own listener: many
+  // answers (a refusal, /health) are complete before it returns.
+  server.prependListener('request', (_req, res) => {
     if (stopping) res.setHeader('connection', 'close');
   });
   const stop = (signal: string) => {
