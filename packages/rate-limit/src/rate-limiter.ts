@@ -14,7 +14,7 @@ import {
   type RequestContext,
   type RequestHeaders,
 } from '@palisade/core';
-import type { RateLimitStore } from './store';
+import type { CounterResult, RateLimitStore } from './store';
 import { addressKey, createAddressResolver, type AddressResolver } from './internal/client-address';
 import { identifierKey, type LimitKey } from './internal/limit-keys';
 import { LimitPlan, checkLimits, type BruteForcePlan, type BruteForceSpec, type LimiterSettings, type OperationPlan, type OperationSpec, type QuotaPlan, type QuotaSpec, type RuleSpec } from './internal/limit-plan';
@@ -412,23 +412,26 @@ function bruteForceCheck(plan: BruteForcePlan, attempts: WeakMap<RequestContext,
     // No identifier (the schema allows its absence): the per-address limit
     // is all that applies.
     if (key === null) return null;
-    return failures.consume(key).then((result) => {
+    const counted = (result: CounterResult): GuardVerdict => {
       if (!result.allowed) return refuse(policy, result);
       attempts.set(ctx, { key, consumed: result.consumed });
       return null;
-    });
+    };
+    return failures.consumeSync === undefined ? failures.consume(key).then(counted) : counted(failures.consumeSync(key));
   };
 }
 
 function quotaCheck(plan: QuotaPlan, ipv6Prefix: number, reservations: WeakMap<RequestContext, string>) {
   const { limit, countOn } = plan;
-  return (ctx: RequestContext): Promise<GuardVerdict> => {
+  return (ctx: RequestContext): GuardVerdict | Promise<GuardVerdict> => {
     const key = limit.key(ctx, addressKey(ctx.clientAddress, ipv6Prefix));
-    return limit.counter.consume(key, limit.cost).then((result) => {
+    const counted = (result: CounterResult): GuardVerdict => {
       if (!result.allowed) return refuse(limit.policy, result);
       if (countOn === 'success') reservations.set(ctx, key);
       return null;
-    });
+    };
+    const { counter } = limit;
+    return counter.consumeSync === undefined ? counter.consume(key, limit.cost).then(counted) : counted(counter.consumeSync(key, limit.cost));
   };
 }
 

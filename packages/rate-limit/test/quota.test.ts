@@ -17,6 +17,15 @@ describe('business-flow quotas', () => {
     expect((await send(engine, checkout('Test bob'))).status).toBe(200);
   });
 
+  it('answers synchronously on the memory store', async () => {
+    const engine = await engineWith(ordersDocument({ checkout: { 'x-palisade-quota': { by: ['sub'], limit: 1, window: '10m' } } }), [createRateLimiter()]);
+    const check = () => engine.checkRequest(engine.startRequest({ method: 'POST', url: '/orders/ord-0001/checkout', headers: { authorization: 'Test alice' }, remoteAddress: '203.0.113.10', readBody: null, peerCertificate: null }));
+    expect(check()).toBeNull();
+    const refused = check();
+    expect(refused).not.toBeInstanceOf(Promise);
+    expect(refused).toMatchObject({ status: 429 });
+  });
+
   it('counts attempts that failed in the handler too (countOn: attempt)', async () => {
     const engine = await engineWith(ordersDocument({ checkout: { 'x-palisade-quota': { limit: 2, window: '10m' } } }), [createRateLimiter()]);
     await send(engine, checkout('Test alice', 409));
