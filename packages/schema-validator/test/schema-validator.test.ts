@@ -165,6 +165,56 @@ describe('createSchemaValidator options', () => {
 });
 
 /** A document with free-form bodies, for limits. */
+describe('readOnly properties in requests (mass assignment of server-owned fields)', () => {
+  // One schema shared by the request and the response, as many documents do.
+  function sharedSchemaDocument(version: '3.0.3' | '3.1.0') {
+    const order = {
+      type: 'object',
+      required: ['id', 'note'],
+      properties: {
+        id: { type: 'string', readOnly: true },
+        ownerId: { $ref: '#/components/schemas/OwnerId' },
+        note: { type: 'string' },
+        lines: { type: 'array', items: { type: 'object', properties: { sku: { type: 'string' }, price: { type: 'number', readOnly: true } } } },
+      },
+    };
+    return {
+      openapi: version,
+      info: { title: 'shared', version: '1' },
+      paths: {
+        '/orders': {
+          post: {
+            operationId: 'createOrder',
+            security: [],
+            requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Order' } } } },
+            responses: { '201': { description: 'Created', content: { 'application/json': { schema: { $ref: '#/components/schemas/Order' } } } } },
+          },
+        },
+      },
+      components: { schemas: { Order: order, OwnerId: { type: 'string', readOnly: true } } },
+    };
+  }
+  const post = (body: object) => ({ method: 'POST', url: '/orders', headers: { 'content-type': 'application/json' }, body });
+
+  it.each(['3.0.3', '3.1.0'] as const)('OpenAPI %s: refuses readOnly properties, direct, through $ref and nested, and no longer requires them', async (version) => {
+    const engine = await createEngine(sharedSchemaDocument(version), createSchemaValidator());
+    for (const [body, pointer] of [
+      [{ id: 'ord-1', note: 'x' }, '/body/id'],
+      [{ ownerId: 'user-bob', note: 'x' }, '/body/ownerId'],
+      [{ note: 'x', lines: [{ sku: 'A', price: 0 }] }, '/body/lines/0/price'],
+    ] as const) {
+      const refused = await send(engine, post(body));
+      expect(refused.status).toBe(400);
+      expect(refused.ctx.denial?.reason).toBe('schema_invalid');
+      expect(refused.problem?.errors).toContainEqual({ pointer, message: 'is not allowed' });
+    }
+    // Near miss: the same order without its server-owned fields passes, although `id` is required (in responses).
+    const accepted = await send(engine, post({ note: 'x', lines: [{ sku: 'A' }] }));
+    expect(accepted.status).toBe(200);
+    expect(accepted.ctx.body).toEqual({ note: 'x', lines: [{ sku: 'A' }] });
+  });
+});
+
 function freeFormDocument() {
   const body = { required: true, content: { 'application/json': { schema: { type: 'object' } } } };
   return {

@@ -9,13 +9,15 @@ import {
   SINGLE_IN_PLACE_KEYWORDS,
   SINGLE_VALUE_KEYWORDS,
   escapeToken,
+  followRefs,
   inPlaceChildren,
   isSchemaObject,
 } from './schema-walk';
 
 /**
  * `request`: schemas as requests are held to them (undeclared properties
- * refused where the schema leaves them open, see `closeObjectSchemas`).
+ * refused where the schema leaves them open, see `closeObjectSchemas`;
+ * `readOnly` properties refused, see `refuseReadOnlyProperties`).
  * `literal`: schemas exactly as written (upstream data).
  */
 export type PreparedView = 'request' | 'literal';
@@ -32,6 +34,8 @@ interface PrepareState {
   readonly formats: Map<string, string>;
   /** Schemas that sit where a value of the instance is described (the root of a body, `properties/x`, `items`). */
   readonly valuePositions: Record<string, unknown>[];
+  /** Schemas that declare `properties`. */
+  readonly withProperties: Record<string, unknown>[];
 }
 
 // The parts of an OpenAPI document schemas live in (or are referenced from).
@@ -51,12 +55,15 @@ const SCHEMA_HOLDING_ROOT_KEYS = ['paths', 'components', 'webhooks'];
  * The original document is not touched (it is frozen).
  */
 export function prepareDocument(document: Readonly<Record<string, unknown>>, version: '3.0' | '3.1', view: PreparedView): PreparedDocument {
-  const state: PrepareState = { version, formats: new Map(), valuePositions: [] };
+  const state: PrepareState = { version, formats: new Map(), valuePositions: [], withProperties: [] };
   const root: Record<string, unknown> = {};
   for (const key of SCHEMA_HOLDING_ROOT_KEYS) {
     if (document[key] !== undefined) root[key] = prepareStructure(document[key], `/${key}`, state, key === 'components' ? 'components' : 'names');
   }
-  if (view === 'request') closeObjectSchemas(root, state.valuePositions);
+  if (view === 'request') {
+    refuseReadOnlyProperties(root, state.withProperties);
+    closeObjectSchemas(root, state.valuePositions);
+  }
   return { root, formats: state.formats };
 }
 
@@ -145,6 +152,7 @@ function prepareSchema(node: unknown, pointer: string, state: PrepareState, isVa
   }
   if (is30) convert30(node, copy);
   if (isValuePosition) state.valuePositions.push(copy);
+  if (isSchemaObject(copy.properties)) state.withProperties.push(copy);
   return copy;
 }
 
@@ -161,6 +169,38 @@ function convert30(original: Record<string, unknown>, copy: Record<string, unkno
       copy[flag] = copy[limit];
       delete copy[limit];
     }
+  }
+}
+
+/**
+ * Mass assignment of server-owned fields (OWASP API3): OpenAPI says a
+ * `readOnly` property should not be sent in a request, and a schema shared
+ * by requests and responses (an `Order` with a `readOnly` `id`, `ownerId`
+ * or `total`) would otherwise accept one. In requests such a property is
+ * refused (its schema becomes `false`: "is not allowed"), and no longer
+ * required, as OpenAPI asks of a required `readOnly` property. `readOnly`
+ * counts on the property's schema or on the schema its `$ref` chain ends
+ * at (OpenAPI 3.0 ignores siblings of `$ref`, so there only the target's).
+ */
+function refuseReadOnlyProperties(root: Record<string, unknown>, schemas: readonly Record<string, unknown>[]): void {
+  const isReadOnly = (schema: unknown): boolean => {
+    if (!isSchemaObject(schema)) return false;
+    if (schema.readOnly === true) return true;
+    const target = followRefs(root, { schema, pointer: '' });
+    return target !== null && isSchemaObject(target.schema) && target.schema.readOnly === true;
+  };
+  const refusals = new Map<Record<string, unknown>, string[]>();
+  // Decided for every schema before any is changed: a property that
+  // refers to another schema's property must see its `readOnly`.
+  for (const schema of schemas) {
+    const properties = schema.properties as Record<string, unknown>;
+    const names = Object.keys(properties).filter((name) => isReadOnly(properties[name]));
+    if (names.length > 0) refusals.set(schema, names);
+  }
+  for (const [schema, names] of refusals) {
+    const properties = schema.properties as Record<string, unknown>;
+    for (const name of names) properties[name] = false;
+    if (Array.isArray(schema.required)) schema.required = schema.required.filter((name) => !names.includes(name as string));
   }
 }
 
