@@ -59,6 +59,8 @@ export async function createOrdersApp(config: OrdersConfig, options: OrdersAppOp
     onEvent: (event) => audit.record(event),
     // Revocations are shared by every instance through Redis when it is set.
     ...(redis === null ? {} : { revocation: await RedisRevocationList.connect(redis) }),
+    // So are used DPoP proofs: one replayed at another instance is refused.
+    dpop: { store: counters },
     issuers: [
       {
         issuer: config.oidcIssuer,

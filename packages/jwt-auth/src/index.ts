@@ -9,3 +9,4 @@ export { createJwtAuthentication, checkStepUp, type JwtAuthentication, type JwtA
 export { MemoryRevocationList, RedisRevocationList, type RevocationList, type Revocation, type RedisLike } from './internal/revocation';
 export { hashApiKey, type ApiKeyEntry } from './internal/api-keys';
 export type { KeySetEvent } from './internal/key-set';
+export type { ProofReplayStore } from './internal/proof-of-possession';

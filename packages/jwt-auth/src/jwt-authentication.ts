@@ -19,7 +19,7 @@ import { ApiKeyVerifier, type ApiKeyEntry } from './internal/api-keys';
 import { assertSecureUrl, discoverIssuer, introspect } from './internal/discovery';
 import { RemoteKeySet, createStaticKeySource, type KeySetEvent, type KeySource } from './internal/key-set';
 import { principalFromClaims } from './internal/principal';
-import { DpopVerifier, checkCertificateBinding } from './internal/proof-of-possession';
+import { DpopVerifier, checkCertificateBinding, type ProofReplayStore } from './internal/proof-of-possession';
 import { MemoryRevocationList, type RevocationList } from './internal/revocation';
 import { VerifiedTokenCache } from './internal/token-cache';
 import { verifyJwt, type IssuerPolicy } from './internal/verify-jwt';
@@ -72,8 +72,14 @@ export interface JwtAuthenticationOptions {
   readonly revocation?: RevocationList;
   /** Opaque tokens, checked by RFC 7662 introspection at this issuer. */
   readonly introspection?: { readonly issuer: string; readonly clientId: string; readonly clientSecret: string; readonly audience?: string | readonly string[]; readonly cacheMaxAge?: Duration };
-  /** DPoP proof checks (RFC 9449). Tokens with `cnf.jkt` always need a proof. */
-  readonly dpop?: { readonly window?: Duration; readonly origin?: string };
+  /**
+   * DPoP proof checks (RFC 9449). Tokens with `cnf.jkt` always need a
+   * proof. `store`: where proofs are remembered so that one replayed at
+   * another instance is refused too: the `RateLimitStore` of
+   * `@palisade/rate-limit` built on Redis (the one your limits use).
+   * Default: this process's memory.
+   */
+  readonly dpop?: { readonly window?: Duration; readonly origin?: string; readonly store?: ProofReplayStore };
   /** API keys for operations whose security scheme is `apiKey`. Identification only, not user authentication. */
   readonly apiKeys?: readonly ApiKeyEntry[];
   /** Security events: key refreshes and their failures. */
@@ -126,7 +132,7 @@ const assertOptions: (options: unknown) => asserts options is JwtAuthenticationO
         cacheMaxAge: duration,
       },
     },
-    dpop: { type: 'object', additionalProperties: false, properties: { window: duration, origin: { type: 'string', minLength: 1 } } },
+    dpop: { type: 'object', additionalProperties: false, properties: { window: duration, origin: { type: 'string', minLength: 1 }, store: { type: 'object', jsType: 'object' } } },
     apiKeys: {
       type: 'array',
       items: {
@@ -176,7 +182,15 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
   const cache = new VerifiedTokenCache(options.cacheEntries ?? 10_000);
   const revocation = options.revocation ?? new MemoryRevocationList();
   revocation.onRevocation((revoked) => cache.dropWhere((principal) => (revoked.kind === 'token' ? principal.tokenId === revoked.tokenId : principal.subject === revoked.subject)));
-  const dpop = new DpopVerifier({ windowSec: options.dpop?.window === undefined ? 60 : parseDuration(options.dpop.window, 'dpop.window') / 1000, origin: options.dpop?.origin ?? null, maxRememberedProofs: 100_000 });
+  const dpopStore = options.dpop?.store ?? null;
+  if (dpopStore !== null && typeof dpopStore.counter !== 'function') {
+    throw new PalisadeConfigError('ERR_PALISADE_INVALID_OPTIONS', 'createJwtAuthentication received invalid options:\n  - dpop.store: is not a RateLimitStore (an object with counter(options)).', {
+      path: 'dpop.store',
+      received: dpopStore,
+      fix: 'Pass the store of @palisade/rate-limit: dpop: { store: createRateLimitStore({ redis }) }.',
+    });
+  }
+  const dpop = new DpopVerifier({ windowSec: options.dpop?.window === undefined ? 60 : parseDuration(options.dpop.window, 'dpop.window') / 1000, origin: options.dpop?.origin ?? null, maxRememberedProofs: 100_000, store: dpopStore });
   const apiKeys = options.apiKeys ? new ApiKeyVerifier(options.apiKeys) : null;
 
   // A key the issuer stopped publishing (rotated out, or withdrawn because

@@ -3,6 +3,17 @@ import { deny, type Denial, type RequestContext } from '@palisade/core';
 import { EmbeddedJWK, calculateJwkThumbprint, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
 import { ASYMMETRIC_ALGORITHMS } from './key-set';
 
+/**
+ * Where proofs are remembered across instances: structurally the
+ * `RateLimitStore` of `@palisade/rate-limit` (so this package does not
+ * depend on it), whose counters Redis shares between instances.
+ */
+export interface ProofReplayStore {
+  counter(options: { readonly keyPrefix: string; readonly points: number; readonly durationMs: number }): {
+    consume(key: string): Promise<{ readonly consumed: number }>;
+  };
+}
+
 export interface DpopSettings {
   /** How far a proof's `iat` may lie from now, in seconds (RFC 9449 section 11.1). */
   readonly windowSec: number;
@@ -10,6 +21,8 @@ export interface DpopSettings {
   readonly origin: string | null;
   /** Bound on remembered proof `jti`s. */
   readonly maxRememberedProofs: number;
+  /** Shared memory of proofs, or null for this process's only. */
+  readonly store: ProofReplayStore | null;
 }
 
 /**
@@ -21,9 +34,13 @@ export class DpopVerifier {
   readonly #settings: DpopSettings;
   // jti -> when it may be forgotten (a replay after that is stale anyway).
   readonly #seen = new Map<string, number>();
+  readonly #shared: ReturnType<ProofReplayStore['counter']> | null;
 
   constructor(settings: DpopSettings) {
     this.#settings = settings;
+    // A proof is remembered as long as this process remembers it: twice
+    // the window, since its iat may lie a window ahead or behind.
+    this.#shared = settings.store === null ? null : settings.store.counter({ keyPrefix: 'palisade-dpop-proof', points: 1, durationMs: 2 * settings.windowSec * 1000 });
   }
 
   async verify(ctx: RequestContext, accessToken: string, expectedThumbprint: string, nowMs: number): Promise<Denial | null> {
@@ -51,9 +68,17 @@ export class DpopVerifier {
     const jti = payload.jti;
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) return deny('token_binding_invalid', { privateDetail: 'DPoP proof without a usable jti' });
     this.#forgetOld(nowMs);
-    if (this.#seen.has(jti)) return deny('token_binding_invalid', { privateDetail: 'DPoP proof replayed (jti seen before)' });
+    // Per key: one client's jti says nothing about another's.
+    const proofId = `${expectedThumbprint}:${jti}`;
+    if (this.#seen.has(proofId)) return deny('token_binding_invalid', { privateDetail: 'DPoP proof replayed (jti seen before)' });
     if (this.#seen.size >= this.#settings.maxRememberedProofs) this.#seen.delete(this.#seen.keys().next().value!);
-    this.#seen.set(jti, nowMs + 2 * this.#settings.windowSec * 1000);
+    this.#seen.set(proofId, nowMs + 2 * this.#settings.windowSec * 1000);
+    // Another instance may have seen it. A store that fails rejects, and
+    // the request fails closed (500); a Redis store answers from its
+    // in-memory insurance during an outage instead.
+    if (this.#shared !== null && (await this.#shared.consume(createHash('sha256').update(proofId).digest('base64url'))).consumed > 1) {
+      return deny('token_binding_invalid', { privateDetail: 'DPoP proof replayed (jti seen before, by another instance)' });
+    }
     return null;
   }
 
