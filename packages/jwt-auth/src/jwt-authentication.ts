@@ -156,6 +156,8 @@ export interface JwtAuthentication extends Guard {
 
 // RFC 6750 section 2.1: b64token, after the scheme and one or more spaces.
 const TOKEN_SYNTAX = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** How long opaque tokens are refused without asking after the introspection issuer's discovery failed. */
+const INTROSPECTION_DISCOVERY_RETRY_MS = 10_000;
 
 /**
  * Access-token authentication (RFC 6750 Bearer, RFC 9449 DPoP) for every
@@ -217,8 +219,36 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
         audience: toList(options.introspection.audience ?? options.issuers[0]!.audience),
         cacheMaxAgeMs: options.introspection.cacheMaxAge === undefined ? 60_000 : parseDuration(options.introspection.cacheMaxAge, 'introspection.cacheMaxAge'),
         configuration: null as Awaited<ReturnType<typeof discoverIssuer>> | null,
+        // One discovery at a time, shared by the requests that wait for it.
+        discovering: null as Promise<Awaited<ReturnType<typeof discoverIssuer>>> | null,
+        // After a failed discovery, opaque tokens are refused at once until
+        // this time: an authorization server that is down is not asked again
+        // (up to 5 s each) by every request.
+        retryAfterMs: 0,
       }
     : null;
+
+  async function introspectionConfiguration(nowMs: number) {
+    const settings = introspection!;
+    if (settings.configuration !== null) return settings.configuration;
+    if (settings.discovering === null) {
+      if (nowMs < settings.retryAfterMs) throw new Error(`discovery failed less than ${INTROSPECTION_DISCOVERY_RETRY_MS / 1000} s ago; not retried yet`);
+      settings.discovering = discoverIssuer(settings.issuer, settings.client, 5).then(
+        (configuration) => {
+          settings.discovering = null;
+          settings.configuration = configuration;
+          return configuration;
+        },
+        (error: unknown) => {
+          settings.discovering = null;
+          settings.retryAfterMs = Date.now() + INTROSPECTION_DISCOVERY_RETRY_MS;
+          onEvent({ type: 'issuer_unavailable', issuer: options.introspection!.issuer, error: (error as Error).message });
+          throw error;
+        },
+      );
+    }
+    return settings.discovering;
+  }
 
   async function init(): Promise<void> {
     for (const settings of issuerSettings) {
@@ -237,8 +267,7 @@ export function createJwtAuthentication(options: JwtAuthenticationOptions): JwtA
   async function introspectToken(ctx: RequestContext, token: string, nowMs: number): Promise<Principal | Denial> {
     if (introspection === null) return deny('token_malformed', { privateDetail: 'opaque token and no introspection configured' });
     try {
-      introspection.configuration ??= await discoverIssuer(introspection.issuer, introspection.client, 5);
-      const claims = await introspect(introspection.configuration, token);
+      const claims = await introspect(await introspectionConfiguration(nowMs), token);
       if (claims.active !== true) return deny('token_revoked', { privateDetail: 'introspection: token is not active' });
       const exp = claims.exp;
       if (typeof exp !== 'number' || exp * 1000 <= nowMs) return deny('token_expired', { privateDetail: 'introspection: no exp or expired' });

@@ -43,10 +43,14 @@ async function instance(store: RateLimitStore | undefined): Promise<Palisade> {
   return engine;
 }
 
-function redisStore(): RateLimitStore {
+// Connected before use: until then the store counts in its in-memory
+// insurance (per instance, by design), which is not what is tested here.
+async function redisStore(): Promise<RateLimitStore> {
   const client = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   clients.push(client);
-  return createRateLimitStore({ redis: client, prefix: 'dpop-test' });
+  if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
+  // A generous time-out: a slow answer under a loaded test run would also go to the insurance.
+  return createRateLimitStore({ redis: client, prefix: 'dpop-test', timeout: '5s' });
 }
 
 async function boundRequest() {
@@ -56,10 +60,10 @@ async function boundRequest() {
 
 describe('DPoP proofs shared between instances (dpop.store)', () => {
   it.each([
-    ['a memory store both instances share', () => { const store = createRateLimitStore(); return [store, store] as const; }],
-    ['Redis, one connection per instance', () => [redisStore(), redisStore()] as const],
+    ['a memory store both instances share', async () => { const store = createRateLimitStore(); return [store, store] as const; }],
+    ['Redis, one connection per instance', async () => [await redisStore(), await redisStore()] as const],
   ])('refuses at instance B a proof already used at instance A (%s)', async (_label, stores) => {
-    const [storeA, storeB] = stores();
+    const [storeA, storeB] = await stores();
     const [a, b] = await Promise.all([instance(storeA), instance(storeB)]);
     const request = await boundRequest();
     expect((await send(a, request)).status).toBe(200);

@@ -269,6 +269,40 @@ describe('introspection of opaque tokens (RFC 7662)', () => {
     expect({ status: other.status, reason: other.reason }).toEqual({ status: 401, reason: 'token_audience_invalid' });
   });
 
+  it('asks an authorization server that is down once, then refuses opaque tokens at once until the retry time', async () => {
+    const { createServer } = await import('node:http');
+    let discoveries = 0;
+    // Down: every discovery answers 503.
+    const down = createServer((_req, res) => {
+      discoveries++;
+      res.writeHead(503);
+      res.end();
+    });
+    await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+    try {
+      const issuer = `http://127.0.0.1:${(down.address() as { port: number }).port}`;
+      const { engine, events } = await startEngine({ issuers: [{ issuer: op.issuer, audience: op.audience }], introspection: { issuer, clientId: 'c', clientSecret: 's' } });
+      // A burst shares one discovery.
+      const burst = await Promise.all(Array.from({ length: 5 }, () => send(engine, bearer('OpaqueTokenOfSomeLength0123456789'))));
+      expect(burst.map((outcome) => outcome.reason)).toEqual(Array(5).fill('token_invalid'));
+      expect(discoveries).toBe(1);
+      expect(events).toContainEqual({ type: 'issuer_unavailable', issuer, error: expect.any(String) });
+      // Within the retry time: refused without asking.
+      const soon = await send(engine, bearer('OpaqueTokenOfSomeLength0123456789'));
+      expect(soon.reason).toBe('token_invalid');
+      expect(soon.privateDetail).toMatch(/not retried yet/);
+      expect(discoveries).toBe(1);
+      // After it: asked again.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + 11_000);
+      await send(engine, bearer('OpaqueTokenOfSomeLength0123456789'));
+      expect(discoveries).toBe(2);
+    } finally {
+      vi.useRealTimers();
+      await new Promise((resolve) => down.close(resolve));
+    }
+  });
+
   it('an opaque token without introspection configured is malformed, not introspected', async () => {
     const { engine } = await startEngine({ issuers: [{ issuer: op.issuer, audience: op.audience }] });
     const outcome = await send(engine, bearer(await op.issueAccessToken({ sub: 'user-alice', format: 'opaque' })));
