@@ -17,7 +17,7 @@ import {
 import type { CounterResult, RateLimitStore } from './store';
 import { addressKey, createAddressResolver, type AddressResolver } from './internal/client-address';
 import { identifierKey, type LimitKey } from './internal/limit-keys';
-import { LimitPlan, checkLimits, type BruteForcePlan, type BruteForceSpec, type LimiterSettings, type OperationPlan, type OperationSpec, type QuotaPlan, type QuotaSpec, type RuleSpec } from './internal/limit-plan';
+import { LimitPlan, checkLimits, countThen, type BruteForcePlan, type BruteForceSpec, type LimiterSettings, type OperationPlan, type OperationSpec, type QuotaPlan, type QuotaSpec, type RuleSpec } from './internal/limit-plan';
 import { createRateLimitStore } from './internal/rate-limit-store';
 import { refuse } from './internal/refusal';
 import { reportWarning, type RateLimitWarning } from './internal/warnings';
@@ -417,7 +417,7 @@ function bruteForceCheck(plan: BruteForcePlan, attempts: WeakMap<RequestContext,
       attempts.set(ctx, { key, consumed: result.consumed });
       return null;
     };
-    return failures.consumeSync === undefined ? failures.consume(key).then(counted) : counted(failures.consumeSync(key));
+    return countThen(failures, key, 1, counted);
   };
 }
 
@@ -430,8 +430,7 @@ function quotaCheck(plan: QuotaPlan, ipv6Prefix: number, reservations: WeakMap<R
       if (countOn === 'success') reservations.set(ctx, key);
       return null;
     };
-    const { counter } = limit;
-    return counter.consumeSync === undefined ? counter.consume(key, limit.cost).then(counted) : counted(counter.consumeSync(key, limit.cost));
+    return countThen(limit.counter, key, limit.cost, counted);
   };
 }
 

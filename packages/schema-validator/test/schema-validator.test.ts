@@ -174,6 +174,7 @@ describe('readOnly properties in requests (mass assignment of server-owned field
       properties: {
         id: { type: 'string', readOnly: true },
         ownerId: { $ref: '#/components/schemas/OwnerId' },
+        total: { allOf: [{ $ref: '#/components/schemas/Money' }] },
         note: { type: 'string' },
         lines: { type: 'array', items: { type: 'object', properties: { sku: { type: 'string' }, price: { type: 'number', readOnly: true } } } },
       },
@@ -191,16 +192,17 @@ describe('readOnly properties in requests (mass assignment of server-owned field
           },
         },
       },
-      components: { schemas: { Order: order, OwnerId: { type: 'string', readOnly: true } } },
+      components: { schemas: { Order: order, OwnerId: { type: 'string', readOnly: true }, Money: { type: 'number', readOnly: true } } },
     };
   }
   const post = (body: object) => ({ method: 'POST', url: '/orders', headers: { 'content-type': 'application/json' }, body });
 
-  it.each(['3.0.3', '3.1.0'] as const)('OpenAPI %s: refuses readOnly properties, direct, through $ref and nested, and no longer requires them', async (version) => {
+  it.each(['3.0.3', '3.1.0'] as const)('OpenAPI %s: refuses readOnly properties, direct, through $ref, through allOf and nested, and no longer requires them', async (version) => {
     const engine = await createEngine(sharedSchemaDocument(version), createSchemaValidator());
     for (const [body, pointer] of [
       [{ id: 'ord-1', note: 'x' }, '/body/id'],
       [{ ownerId: 'user-bob', note: 'x' }, '/body/ownerId'],
+      [{ total: 0, note: 'x' }, '/body/total'],
       [{ note: 'x', lines: [{ sku: 'A', price: 0 }] }, '/body/lines/0/price'],
     ] as const) {
       const refused = await send(engine, post(body));

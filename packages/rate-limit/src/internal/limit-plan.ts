@@ -256,10 +256,19 @@ export function checkLimits(ctx: RequestContext, address: string, limits: readon
   return waiting ? Promise.all(verdicts).then(firstRefusal) : firstRefusal(verdicts as GuardVerdict[]);
 }
 
-/** Counts one request on `limit`: at once where the store counts in memory, else through a promise. */
 function countOn(limit: Limit, key: string): GuardVerdict | Promise<GuardVerdict> {
-  const consumeSync = limit.counter.consumeSync;
-  return consumeSync === undefined ? limit.counter.consume(key, limit.cost).then(limit.verdict) : limit.verdict(consumeSync(key, limit.cost));
+  return countThen(limit.counter, key, limit.cost, limit.verdict);
+}
+
+/**
+ * Consumes `cost` for `key` and hands the result to `decide`: at once
+ * where the counter counts in memory (`consumeSync`), else when the store
+ * answers. Every check of this package counts through here, so a memory
+ * store keeps the whole chain synchronous.
+ */
+export function countThen<T>(counter: Counter, key: string, cost: number, decide: (result: CounterResult) => T): T | Promise<T> {
+  const consumeSync = counter.consumeSync;
+  return consumeSync === undefined ? counter.consume(key, cost).then(decide) : decide(consumeSync(key, cost));
 }
 
 function firstRefusal(verdicts: GuardVerdict[]): GuardVerdict {

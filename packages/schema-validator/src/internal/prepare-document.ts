@@ -179,15 +179,21 @@ function convert30(original: Record<string, unknown>, copy: Record<string, unkno
  * or `total`) would otherwise accept one. In requests such a property is
  * refused (its schema becomes `false`: "is not allowed"), and no longer
  * required, as OpenAPI asks of a required `readOnly` property. `readOnly`
- * counts on the property's schema or on the schema its `$ref` chain ends
- * at (OpenAPI 3.0 ignores siblings of `$ref`, so there only the target's).
+ * counts on the property's schema, on the schema its `$ref` chain ends at
+ * (OpenAPI 3.0 ignores siblings of `$ref`, so there only the target's),
+ * and in its `allOf` branches.
  */
 function refuseReadOnlyProperties(root: Record<string, unknown>, schemas: readonly Record<string, unknown>[]): void {
-  const isReadOnly = (schema: unknown): boolean => {
-    if (!isSchemaObject(schema)) return false;
+  // On the schema, the end of its `$ref` chain, or any `allOf` branch
+  // (all of which apply): a 3.0 document marks a referenced property with
+  // `allOf: [{ $ref }]` beside `readOnly`, or inside the branch.
+  const isReadOnly = (schema: unknown, seen = new Set<unknown>()): boolean => {
+    if (!isSchemaObject(schema) || seen.has(schema)) return false;
+    seen.add(schema);
     if (schema.readOnly === true) return true;
     const target = followRefs(root, { schema, pointer: '' });
-    return target !== null && isSchemaObject(target.schema) && target.schema.readOnly === true;
+    if (target !== null && target.schema !== schema && isReadOnly(target.schema, seen)) return true;
+    return Array.isArray(schema.allOf) && schema.allOf.some((branch) => isReadOnly(branch, seen));
   };
   const refusals = new Map<Record<string, unknown>, string[]>();
   // Decided for every schema before any is changed: a property that

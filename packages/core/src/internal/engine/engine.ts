@@ -237,9 +237,7 @@ export class Palisade {
         } catch (error) {
           return this.#refuse(ctx, internalError(error));
         }
-        if (verdict !== null && verdict !== undefined && typeof (verdict as Promise<GuardVerdict>).then === 'function') {
-          return this.#continueAsync(ctx, verdict as Promise<GuardVerdict>, hooks, i + 1);
-        }
+        if (isPending(verdict)) return this.#continueAsync(ctx, verdict, hooks, i + 1);
         if (verdict) return this.#refuse(ctx, verdict as Denial);
       }
     }
@@ -254,7 +252,7 @@ export class Palisade {
         const result = hooks[i]!(ctx);
         // Awaiting a plain value still costs a turn of the microtask queue;
         // most hooks after the first asynchronous one answer synchronously.
-        verdict = result !== null && result !== undefined && typeof (result as Promise<GuardVerdict>).then === 'function' ? await result : (result as GuardVerdict);
+        verdict = isPending(result) ? await result : result;
         if (verdict) return this.#refuse(ctx, verdict);
       }
     } catch (error) {
@@ -379,6 +377,11 @@ const AUTHENTICATION_STAGE = GUARD_STAGES.indexOf('authentication');
 // installed (or one let the request through without setting one).
 function requireAuthenticated(ctx: RequestContext): GuardVerdict {
   return ctx.principal === null ? deny('token_missing', { privateDetail: 'operation requires authentication and no guard established a principal' }) : null;
+}
+
+// A hook's answer still to come: a promise or any thenable.
+function isPending(verdict: GuardVerdict | Promise<GuardVerdict>): verdict is Promise<GuardVerdict> {
+  return verdict !== null && verdict !== undefined && typeof (verdict as Promise<GuardVerdict>).then === 'function';
 }
 
 function isPreflight(ctx: RequestContext): boolean {
